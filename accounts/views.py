@@ -1,0 +1,110 @@
+"""Accounts over HTTP: thin views that parse, call one service, render."""
+
+from django.conf import settings
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.authentication import enforce_csrf
+from accounts.cookies import clear_token_cookies, set_token_cookies
+from accounts.serializers import (
+    CsrfOutput,
+    LoginInput,
+    LoginOutput,
+    RefreshInput,
+    RegisterInput,
+    TokenPairOutput,
+    UserSerializer,
+)
+from config.errors import Unauthorized
+from config.ratelimit import enforce_rate_limit
+from config.security_log import client_ip
+
+TAGS = ["auth"]
+
+
+class RegisterView(APIView):
+    authentication_classes = []
+
+    @extend_schema(tags=TAGS, request=RegisterInput, responses={201: UserSerializer}, auth=[])
+    def post(self, request):
+        enforce_rate_limit(request, scope="register:ip", key=client_ip(request), rate=settings.REGISTER_RATE)
+        data = _validated(RegisterInput, request)
+        user = services.register_user(**data)
+        return Response(UserSerializer(user, context={"viewer": user}).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes = []
+
+    @extend_schema(tags=TAGS, request=LoginInput, responses={200: LoginOutput}, auth=[])
+    def post(self, request):
+        enforce_rate_limit(request, scope="login:ip", key=client_ip(request), rate=settings.LOGIN_RATE)
+        data = _validated(LoginInput, request)
+        enforce_rate_limit(request, scope="login:username", key=data["username"].lower(), rate=settings.LOGIN_RATE)
+        user, tokens = services.sign_in(request=request, login=data["username"], password=data["password"])
+        get_token(request)  # sets the csrftoken cookie for cookie-authenticated writes
+        body = {"access": tokens.access, "refresh": tokens.refresh}
+        response = Response({**body, "user": UserSerializer(user, context={"viewer": user}).data})
+        set_token_cookies(response, tokens)
+        return response
+
+
+class RefreshView(APIView):
+    authentication_classes = []
+
+    @extend_schema(tags=TAGS, request=RefreshInput, responses={200: TokenPairOutput}, auth=[])
+    def post(self, request):
+        tokens = services.rotate_refresh_token(raw_refresh=_refresh_token(request), request=request)
+        response = Response({"access": tokens.access, "refresh": tokens.refresh})
+        set_token_cookies(response, tokens)
+        return response
+
+
+class LogoutView(APIView):
+    authentication_classes = []
+
+    @extend_schema(tags=TAGS, request=RefreshInput, responses={204: None}, auth=[])
+    def post(self, request):
+        services.revoke_refresh_token(raw_refresh=_refresh_token(request), request=request)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        clear_token_cookies(response)
+        return response
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=TAGS, responses={200: UserSerializer})
+    def get(self, request):
+        return Response(UserSerializer(request.user, context={"viewer": request.user}).data)
+
+
+class CsrfView(APIView):
+    authentication_classes = []
+
+    @extend_schema(tags=TAGS, responses={200: CsrfOutput}, auth=[])
+    def get(self, request):
+        return Response({"csrf_token": get_token(request)})
+
+
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _refresh_token(request) -> str:
+    """The refresh token from the body, else from its cookie (which needs CSRF)."""
+    raw = _validated(RefreshInput, request).get("refresh")
+    if raw:
+        return raw
+    raw = request.COOKIES.get(settings.REFRESH_COOKIE_NAME)
+    if not raw:
+        raise Unauthorized("No refresh token: send it in the body or its cookie.")
+    enforce_csrf(request._request)
+    return raw

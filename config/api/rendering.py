@@ -1,0 +1,62 @@
+"""The success and error envelopes, camelCase on the way out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import JsonResponse
+from djangorestframework_camel_case.settings import api_settings as camel_settings
+from djangorestframework_camel_case.util import camelize
+from rest_framework.renderers import JSONRenderer
+
+from config.errors import AppError
+
+_CAMELIZE_OPTIONS = camel_settings.JSON_UNDERSCOREIZE
+
+
+class Envelope(dict):
+    """A body that is already the final envelope; the renderer sends it as is."""
+
+
+def to_camel_case(data: Any) -> Any:
+    """Re-case keys to camelCase, leaving `metadata` objects exactly as sent."""
+    return camelize(data, **_CAMELIZE_OPTIONS)
+
+
+def success_envelope(data: Any, meta: dict[str, Any] | None = None) -> Envelope:
+    body = Envelope(success=True, data=to_camel_case(data))
+    if meta is not None:
+        body["meta"] = meta
+    return body
+
+
+def error_envelope(error: AppError) -> Envelope:
+    return Envelope(
+        success=False,
+        error={
+            "code": error.code,
+            "message": error.message,
+            "details": [detail.as_dict() for detail in error.details],
+        },
+    )
+
+
+def error_response(error: AppError) -> JsonResponse:
+    """The envelope as a plain Django response, for code outside DRF (middleware)."""
+    response = JsonResponse(error_envelope(error), status=error.status, json_dumps_params={"separators": (",", ":")})
+    for name, value in error.headers().items():
+        response[name] = value
+    response.podium_envelope = True
+    return response
+
+
+class EnvelopeRenderer(JSONRenderer):
+    """Wraps whatever a view returns in `{"success": true, "data": ...}`."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if not isinstance(data, Envelope):
+            data = success_envelope(data)
+        return json.dumps(data, cls=self.encoder_class, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,31 @@
+"""Structured logs: one JSON object per line, each carrying the request id."""
+
+import contextvars
+import logging
+
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
+
+# Set by RequestIdMiddleware for the duration of a request (asgiref copies it
+# into the threads that run sync code), read by every log record.
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    record.request_id = current_request_id.get()
+    return record
+
+
+# A record factory rather than a handler filter: every record gets the id,
+# whichever handler (or test capture) receives it.
+logging.setLogRecordFactory(_record_with_request_id)
+
+
+class JsonFormatter(_JsonFormatter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("fmt", ["levelname", "name", "message", "request_id"])
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        kwargs.setdefault("timestamp", True)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,164 @@
+"""Project-wide HTTP middleware: request ids, access log, body limits, and the
+error envelope for everything under /api/ that DRF does not answer itself."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from rest_framework.response import Response as DrfResponse
+
+from config import errors
+from config.api.exceptions import to_app_error
+from config.api.rendering import error_response
+from config.logging import current_request_id
+
+API_PREFIX = "/api/"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_JSON_MEDIA_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
+# Set on the ASGI scope by config.asgi.BodyLimit when a body without a
+# Content-Length ran past the limit.
+BODY_TOO_LARGE_SCOPE_KEY = "podium.body_too_large"
+
+access_logger = logging.getLogger("podium.access")
+error_logger = logging.getLogger("podium.errors")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+class RequestIdMiddleware:
+    """Echoes a well-formed `X-Request-ID`, or makes one, on every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class AccessLogMiddleware:
+    """One JSON line per request: method, path, status, duration."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        access_logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return response
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over 64 KiB, on every path, before anything reads them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isdigit():
+            return error_response(errors.BadRequest("Content-Length must be a number of bytes."))
+        too_large = int(declared) > settings.MAX_BODY_BYTES
+        if too_large or getattr(request, "scope", {}).get(BODY_TOO_LARGE_SCOPE_KEY):
+            return error_response(errors.PayloadTooLarge())
+        return self.get_response(request)
+
+
+class JsonBodyMiddleware:
+    """Under /api/, a request body must be JSON (415 otherwise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if is_api_path(request.path) and _has_body(request) and not _JSON_MEDIA_TYPE.match(content_type):
+            return error_response(errors.UnsupportedMediaType())
+        return self.get_response(request)
+
+
+def _has_body(request) -> bool:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    return (length.isdigit() and int(length) > 0) or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
+class ApiErrorMiddleware:
+    """Makes every error under /api/ speak the envelope, whoever raised it.
+
+    DRF views answer their own errors through `handle_exception`; this catches
+    the rest: Django's 404 for unknown URLs, 405s, a database outage (503)
+    and crashes (500, logged with the stack, never shown to the client).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            is_api_path(request.path)
+            and response.status_code >= 400
+            and not getattr(response, "podium_envelope", False)
+            and not isinstance(response, DrfResponse)
+        ):
+            replacement = error_response(errors.error_for_status(response.status_code))
+            if allow := response.get("Allow"):
+                replacement["Allow"] = allow
+            return replacement
+        return response
+
+    def process_exception(self, request, exception):
+        if not is_api_path(request.path):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(errors.PayloadTooLarge())
+        if isinstance(exception, (OperationalError, InterfaceError)) or _is_pool_timeout(exception):
+            error_logger.error("database unavailable", exc_info=exception)
+            return error_response(errors.ServiceUnavailable())
+        error = to_app_error(exception, request)
+        if error is None or isinstance(exception, DatabaseError):
+            error_logger.error("unhandled exception", exc_info=exception)
+            error = errors.AppError()
+        return error_response(error)
+
+
+def _is_pool_timeout(exception: BaseException) -> bool:
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # pragma: no cover - psycopg is in requirements
+        return False
+    return isinstance(exception, PoolTimeout)
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, without the APPEND_SLASH redirect under /api/: a redirect
+    would turn a POST into a GET, so a missing slash there is a plain 404."""
+
+    def should_redirect_with_slash(self, request):
+        return not is_api_path(request.path_info) and super().should_redirect_with_slash(request)

@@ -1,0 +1,3 @@
+"""Websocket routes; the live game channel is added by the realtime feature."""
+
+websocket_urlpatterns: list = []
