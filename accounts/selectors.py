@@ -1,5 +1,6 @@
 """Reads of accounts: case-insensitive lookups through the LOWER() indexes."""
 
+from django.core.cache import cache
 from django.db.models.functions import Lower
 
 from accounts.models import User
@@ -19,3 +20,29 @@ def taken_identity_fields(*, email: str, username: str) -> list[str]:
     if User.objects.annotate(name_lower=Lower("username")).filter(name_lower=username.lower()).exists():
         taken.append("username")
     return taken
+
+
+USERNAME_CACHE_SECONDS = 3600
+
+
+def username_cache_key(user_id: int) -> str:
+    return f"username:{user_id}"
+
+
+def usernames_by_id(user_ids: list[int]) -> dict[int, str]:
+    """Usernames for leaderboard rows: from the cache, one query for the misses."""
+    if not user_ids:
+        return {}
+    keys = {username_cache_key(user_id): user_id for user_id in set(user_ids)}
+    cached = cache.get_many(list(keys))
+    found = {keys[key]: name for key, name in cached.items()}
+    missing = [user_id for user_id in keys.values() if user_id not in found]
+    if missing:
+        fetched = dict(User.objects.filter(pk__in=missing).values_list("pk", "username"))
+        cache.set_many({username_cache_key(pk): name for pk, name in fetched.items()}, USERNAME_CACHE_SECONDS)
+        found.update(fetched)
+    return found
+
+
+def user_by_username(username: str) -> User | None:
+    return User.objects.annotate(name_lower=Lower("username")).filter(name_lower=username.lower()).first()

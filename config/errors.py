@@ -52,7 +52,7 @@ class ValidationFailed(AppError):
 class BadRequest(AppError):
     status = 400
     code = "BAD_REQUEST"
-    message = "The request body must be a JSON object."
+    message = "The request is malformed."
 
 
 class Unauthorized(AppError):

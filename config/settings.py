@@ -173,6 +173,11 @@ if REDIS_URL:
             },
         }
     }
+    # A cache that fails answers "miss" (logged) instead of failing the
+    # request: PostgreSQL still has every answer.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "podium.cache"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -185,6 +190,7 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "podium",
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -240,6 +246,9 @@ for _name in ("SCORE_RATE", "LOGIN_RATE", "REGISTER_RATE"):
     if not re.fullmatch(r"\d+/\d*[smhd]", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must look like 30/m (count/period, period s, m, h or d).")
 RATELIMIT_USE_CACHE = "default"
+# When the shared cache cannot count (Redis down), let requests through and
+# keep serving; the outage itself is logged and /readyz reports it.
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_CACHE_PREFIX = "rl:"
 
 # --- HTTP security ----------------------------------------------------------

@@ -1,11 +1,23 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
 from config import health
+from games.serializers import SLUG_RULE
+from games.views import GameViewSet
+from scores.views import GameScoreViewSet, LeaderboardViewSet
+
+GAME = rf"games/(?P<game_slug>{SLUG_RULE[1:-2]})"
+
+router = SimpleRouter()
+router.register("games", GameViewSet, basename="game")
+router.register(rf"{GAME}/scores", GameScoreViewSet, basename="game-score")
+router.register(rf"{GAME}/leaderboard", LeaderboardViewSet, basename="game-leaderboard")
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    *router.urls,
 ]
 
 urlpatterns = [

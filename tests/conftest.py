@@ -3,15 +3,21 @@ skipped where the service is not configured, and failed instead when
 PODIUM_REQUIRE_SERVICES=1 (CI), so a CI run can never pass on SQLite alone."""
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 
 import pytest
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
+from django.test import TestCase
 from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
+from scores import ranking
 from tests.factories import PASSWORD, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("PODIUM_REQUIRE_SERVICES") == "1"
@@ -58,8 +64,10 @@ def _fast_hashes_and_clean_state(settings):
     # Argon2 is the production hasher (a test proves it); MD5 keeps the rest fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clear_redis_state()
+    ranking._unsynced.clear()
     yield
     clear_redis_state()
+    ranking._unsynced.clear()
 
 
 def clear_redis_state() -> None:
@@ -73,9 +81,19 @@ def clear_redis_state() -> None:
             client.unlink(*keys)
 
 
+class CommittingAPIClient(APIClient):
+    """An API client whose requests' on-commit work (Redis updates, cache
+    invalidation, broadcasts) runs before the request returns, as it does in
+    production, even inside the test's own transaction."""
+
+    def request(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**kwargs)
+
+
 @pytest.fixture
 def api():
-    return APIClient()
+    return CommittingAPIClient()
 
 
 @pytest.fixture
@@ -89,7 +107,8 @@ def password():
 
 
 def bearer_client(user) -> APIClient:
-    client = APIClient()
+    """An API client signed in as `user` with a bearer token."""
+    client = CommittingAPIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
     return client
 
@@ -98,3 +117,80 @@ def bearer_client(user) -> APIClient:
 def signed_in(user):
     """An API client signed in as `user` with a bearer token."""
     return bearer_client(user)
+
+
+@pytest.fixture
+def private_redis(settings):
+    """A Redis server of the test's own, on a free port, that the test may stop
+    (`.stop()`) for real; Podium's settings point at it for the test."""
+    server = PrivateRedis()
+    if server.binary is None:
+        message = "needs the redis-server binary"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    server.start()
+    settings.REDIS_URL = server.url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    settings.DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    settings.RATELIMIT_FAIL_OPEN = True
+    yield server
+    caches["default"].close()
+    server.stop()
+
+
+class PrivateRedis:
+    def __init__(self):
+        self.binary = shutil.which("redis-server")
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - the machine's redis-server, fixed arguments
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with redis.Redis.from_url(self.url) as client:
+            for _ in range(200):
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    time.sleep(0.01)  # the server process is starting
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def studio_user(db):
+    """A user in the Studio group: may create games."""
+    return UserFactory(studio=True)
+
+
+@pytest.fixture
+def operator(db):
+    """Staff with every permission (Django superuser)."""
+    return UserFactory(is_staff=True, is_superuser=True)

@@ -59,8 +59,9 @@ class EnvelopePagination(BasePagination):
     total: int
 
     def paginate_queryset(self, queryset, request, view=None):
+        """Works on a queryset or, for orders the database cannot give, a list."""
         self.page_request = parse_page_request(request.query_params)
-        self.total = queryset.count()
+        self.total = len(queryset) if isinstance(queryset, list) else queryset.count()
         start = self.page_request.offset
         if start >= self.total:
             return []
@@ -81,12 +82,16 @@ class SortFilter(BaseFilterBackend):
 
     A view declares `sort_fields` (wire name → model field) and
     `default_sort`; the primary key breaks ties so that a page never shifts
-    under a reader.
+    under a reader. A field mapped to None is not in the database (a live
+    count): the queryset is left as is and the view sorts by `view.sort_order`.
     """
 
     def filter_queryset(self, request, queryset, view):
-        fields: dict[str, str] = view.sort_fields
+        fields: dict[str, str | None] = view.sort_fields
         order = parse_sort(request.query_params, allowed=frozenset(fields), default=view.default_sort)
+        view.sort_order = order
+        if fields[order.field] is None:
+            return queryset
         prefix = "-" if order.descending else ""
         return queryset.order_by(f"{prefix}{fields[order.field]}", f"{prefix}pk")
 

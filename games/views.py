@@ -1,0 +1,94 @@
+"""Games over HTTP: a thin viewset over games.services and games.selectors."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from config.api.query import parse_bool
+from config.errors import ValidationFailed
+from games import selectors, services
+from games.permissions import GamePermission
+from games.serializers import SLUG_RULE, GameCreateInput, GameSerializer, GameUpdateInput
+from realtime.presence import player_counts
+
+SEARCH_MAX = 100
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "search", {"type": "string", "maxLength": SEARCH_MAX}, description="Name contains (any case)."
+            ),
+            OpenApiParameter("isActive", bool, description="true or false."),
+        ]
+    ),
+    create=extend_schema(request=GameCreateInput, responses={201: GameSerializer}),
+    partial_update=extend_schema(request=GameUpdateInput, responses={200: GameSerializer}),
+    destroy=extend_schema(responses={204: None}, description="Archives the game (restorable in admin)."),
+)
+class GameViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = GameSerializer
+    permission_classes = [GamePermission]
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_RULE[1:-2]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    sort_fields = {"name": "name", "createdAt": "created_at", "playerCount": None}
+    default_sort = "-createdAt"
+
+    def get_queryset(self):
+        params = self.request.query_params
+        search = params.get("search")
+        if search is not None and (len(search) > SEARCH_MAX or "\x00" in search):
+            raise ValidationFailed.for_field("search", f"search must be at most {SEARCH_MAX} characters.")
+        return selectors.listed_games(search=search, is_active=parse_bool(params, "isActive"))
+
+    def get_object(self):
+        game = selectors.game_by_slug(self.kwargs["slug"])
+        self.check_object_permissions(self.request, game)
+        return game
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "player_counts": getattr(self, "_counts", {})}
+
+    def list(self, request, *args, **kwargs):
+        games = self.filter_queryset(self.get_queryset())
+        if self.sort_order.field == "playerCount":
+            # Live counts are not in the database: order every listed game here.
+            games = list(games)
+            counts = player_counts([game.pk for game in games])
+            games.sort(key=lambda game: (counts[game.pk].players, game.pk), reverse=self.sort_order.descending)
+        page = self.paginate_queryset(games)
+        self._counts = player_counts([game.pk for game in page])
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        game = self.get_object()
+        self._counts = player_counts([game.pk])
+        return Response(self.get_serializer(game).data)
+
+    def create(self, request, *args, **kwargs):
+        self.check_permissions(request)
+        fields = _validated(GameCreateInput(data=request.data))
+        game = services.create_game(owner=request.user, **fields)
+        return Response(self.get_serializer(game).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        game = self.get_object()
+        changes = _validated(GameUpdateInput(data=request.data, partial=True))
+        game = services.update_game(game=game, changes=changes)
+        self._counts = player_counts([game.pk])
+        return Response(self.get_serializer(game).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.archive_game(game=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _validated(serializer) -> dict:
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
