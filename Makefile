@@ -30,6 +30,7 @@ migrate: $(VENV)/.installed-run
 
 ## run: install, migrate, load the demo data (once), serve HTTP and websockets on $(HOST):$(PORT)
 run: migrate
+	$(BIN)/python manage.py seed_demo
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log
 
 ## test: install, lint, check migrations, run the whole suite

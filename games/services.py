@@ -19,6 +19,8 @@ SLUG_MAX = 64
 _SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<n>\d+)$")
 
 EDITABLE_FIELDS = {"name", "description", "score_order", "min_score", "max_score", "metadata", "is_active"}
+# Operators (admin) may also hand a game to another owner.
+OPERATOR_FIELDS = EDITABLE_FIELDS | {"owner"}
 
 
 def create_game(*, owner: User, name: str, slug: str | None = None, **fields: Any) -> Game:
@@ -39,15 +41,22 @@ def create_game(*, owner: User, name: str, slug: str | None = None, **fields: An
     raise Conflict.for_field("slug", "Could not find a free slug for this name; give one explicitly.")
 
 
-def update_game(*, game: Game, changes: dict[str, Any]) -> Game:
-    """Apply a partial update. The score order cannot change once the game has
-    scores (every ranking would change meaning); bounds apply to new scores."""
-    unknown = set(changes) - EDITABLE_FIELDS
+def check_game_changes(*, game: Game, changes: dict[str, Any]) -> None:
+    """Raise the AppError a partial update would meet, without applying it.
+
+    The score order cannot change once the game has scores (every ranking
+    would change meaning); bounds apply to new scores only."""
+    unknown = set(changes) - OPERATOR_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     if "score_order" in changes and changes["score_order"] != game.score_order and game.scores.exists():
         raise Conflict.for_field("scoreOrder", "The score order cannot change once the game has scores.")
     _refuse_inverted_bounds(changes.get("min_score", game.min_score), changes.get("max_score", game.max_score))
+
+
+def update_game(*, game: Game, changes: dict[str, Any]) -> Game:
+    """Apply a partial update (see check_game_changes for what is refused)."""
+    check_game_changes(game=game, changes=changes)
     for field, value in changes.items():
         setattr(game, field, value)
     with transaction.atomic():

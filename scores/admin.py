@@ -1,0 +1,80 @@
+"""Score moderation for operators. Scores are only ever created by players
+(scores.services.submit_score); here they are read and deleted, and every
+delete recomputes the player's bests."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.utils.functional import cached_property
+
+from scores import services
+from scores.models import Best, Period, Score
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts an unfiltered score table from PostgreSQL's statistics instead of
+    a full COUNT(*), which takes seconds at millions of rows."""
+
+    @cached_property
+    def count(self):
+        query = self.object_list.query
+        if connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Score._meta.db_table]
+                )
+                estimate = cursor.fetchone()[0]
+            if estimate >= 100_000:
+                return estimate
+        return super().count
+
+
+class UsernameFilter(admin.SimpleListFilter):
+    """Narrow the list to one player: once a game is chosen, its top 50
+    players are offered (anyone else: type the username in the search box)."""
+
+    title = "player"
+    parameter_name = "player"
+
+    def lookups(self, request, model_admin):
+        game = request.GET.get("game__id__exact")
+        if not game or not game.isdigit():
+            return []
+        players = (
+            Best.objects.filter(game_id=int(game), period=Period.ALL)
+            .order_by("rank_key", "achieved_at", "user_id")
+            .values_list("user_id", "user__username")[:50]
+        )
+        return [(str(user_id), username) for user_id, username in players]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(user_id=int(self.value()))
+        return queryset
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    list_display = ["id", "game", "user", "value", "created_at"]
+    list_filter = ["game", UsernameFilter]
+    list_select_related = ["game", "user"]
+    search_fields = ["=user__username"]
+    search_help_text = "Exact username (any case)."
+    autocomplete_fields = ["user", "game"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    readonly_fields = ["game", "user", "value", "metadata", "created_at"]
+
+    def has_add_permission(self, request):
+        return False  # scores come from players, through the API
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.delete_score(score=obj)
+
+    def delete_queryset(self, request, queryset):
+        for score in queryset.select_related("game", "user"):
+            services.delete_score(score=score)
