@@ -110,7 +110,7 @@ class GameAdmin(admin.ModelAdmin):
             changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.OPERATOR_FIELDS}
             services.update_game(game=obj, changes=changes)
         else:
-            fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name not in ("owner", "name")}
+            fields = {name: form.cleaned_data[name] for name in GameForm.Meta.fields if name not in ("owner", "name")}
             created = services.create_game(owner=form.cleaned_data["owner"], name=form.cleaned_data["name"], **fields)
             obj.pk, obj.slug = created.pk, created.slug
 
