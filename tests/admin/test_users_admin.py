@@ -1,10 +1,12 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.conftest import bearer_client
+from tests.factories import GameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +86,18 @@ def test_the_admin_refuses_a_case_variant_duplicate_username(admin_client):
 
     assert response.status_code == 200
     assert User.objects.filter(username__iexact="taken").count() == 1
+
+
+def test_deleting_a_player_removes_them_from_the_leaderboards(admin_client, api):
+    game = GameFactory()
+    leaver, stayer = UserFactory(username="leaver"), UserFactory(username="stayer")
+    bearer_client(leaver).post(f"/api/v1/games/{game.slug}/scores/", {"value": 100})
+    bearer_client(stayer).post(f"/api/v1/games/{game.slug}/scores/", {"value": 50})
+    api.get(f"/api/v1/games/{game.slug}/leaderboard/")  # cached
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        admin_client.post(f"/admin/accounts/user/{leaver.pk}/delete/", {"post": "yes"})
+
+    board = api.get(f"/api/v1/games/{game.slug}/leaderboard/").json()
+    assert [(entry["rank"], entry["user"]["username"]) for entry in board["data"]] == [(1, "stayer")]
+    assert board["meta"]["total"] == 1

@@ -1,0 +1,36 @@
+"""Keep Redis boards in step when an operator deletes a player's account."""
+
+from django.db import transaction
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+
+from accounts.models import User
+from scores import ranking
+from scores.models import Best
+from scores.periods import Board
+from scores.selectors import bump_leaderboard_version
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="scores.forget_deleted_player")
+def forget_deleted_player(sender, instance: User, **kwargs) -> None:
+    # The account's bests go with it (CASCADE); their Redis copies must too,
+    # or the boards would keep entries nobody can name.
+    boards = [
+        Board(game_id, period, start)
+        for game_id, period, start in Best.objects.filter(user=instance).values_list(
+            "game_id", "period", "period_start"
+        )
+    ]
+    user_id = instance.pk
+
+    def forget() -> None:
+        for board in boards:
+            try:
+                ranking.replace_entry(board, user_id=user_id, best=None)
+            except ranking.RankingUnavailable:
+                pass  # the board is marked for a rebuild when Redis answers again
+        for game_id in {board.game_id for board in boards}:
+            bump_leaderboard_version(game_id)
+
+    if boards:
+        transaction.on_commit(forget, robust=True)
