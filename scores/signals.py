@@ -1,5 +1,7 @@
 """Keep Redis boards in step when an operator deletes a player's account."""
 
+from contextlib import suppress
+
 from django.db import transaction
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -25,10 +27,9 @@ def forget_deleted_player(sender, instance: User, **kwargs) -> None:
 
     def forget() -> None:
         for board in boards:
-            try:
+            # Unanswered, the board is marked for a rebuild when Redis answers again.
+            with suppress(ranking.RankingUnavailable):
                 ranking.replace_entry(board, user_id=user_id, best=None)
-            except ranking.RankingUnavailable:
-                pass  # the board is marked for a rebuild when Redis answers again
         for game_id in {board.game_id for board in boards}:
             bump_leaderboard_version(game_id)
 
