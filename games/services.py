@@ -16,6 +16,7 @@ from games.models import Game
 from games.selectors import game_cache_key
 
 SLUG_MAX = 64
+SLUG_ATTEMPTS = 50
 _SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<n>\d+)$")
 
 EDITABLE_FIELDS = {"name", "description", "score_order", "min_score", "max_score", "metadata", "is_active"}
@@ -32,12 +33,14 @@ def create_game(*, owner: User, name: str, slug: str | None = None, **fields: An
     if slug is not None:
         return _insert(Game(owner=owner, name=name, slug=slug, **fields), explicit_slug=True)
     base = (slugify(name) or "game")[: SLUG_MAX - 6].strip("-") or "game"
-    for _attempt in range(5):
+    # Each lost race means another request just took a slug: with k
+    # requests for one name at once, the last one succeeds within k tries.
+    for _attempt in range(SLUG_ATTEMPTS):
         game = Game(owner=owner, name=name, slug=_free_slug(base), **fields)
         try:
             return _insert(game, explicit_slug=False)
         except _SlugTaken:
-            continue  # another request took it between our look and our insert
+            continue
     raise Conflict.for_field("slug", "Could not find a free slug for this name; give one explicitly.")
 
 

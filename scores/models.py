@@ -92,3 +92,24 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
+
+
+class StaleBoard(models.Model):
+    """A board whose Redis copy missed a write (Redis did not answer).
+
+    Every process checks these (at most once a second) before it reads a
+    board from Redis, and rebuilds a stale one first; the rebuild deletes
+    the mark. PostgreSQL holds the mark so that no process misses it."""
+
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="+", db_index=False)
+    period = models.CharField(max_length=5, choices=Period.choices)
+    period_start = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["game", "period", "period_start"], name="scores_staleboard_one_per_board")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.game_id} {self.period} {self.period_start}"

@@ -6,7 +6,8 @@ One sorted set per board (game and period). Its score is the entry's
 scores Redis' lexicographic order is PostgreSQL's order too: earlier first,
 then lower user id. A hash maps each user to their member, and a `built`
 marker says the set holds the whole board: without it (never built, Redis
-restarted or flushed) the board is rebuilt from PostgreSQL. Every call
+restarted or flushed) the board is rebuilt from PostgreSQL; a board that
+missed a write is marked stale in PostgreSQL (scores.rebuild). Every call
 raises `RankingUnavailable` when Redis is unconfigured or does not answer;
 callers then read PostgreSQL, the source of truth.
 """
@@ -153,11 +154,6 @@ class _Scripts:
         self.swap = client.register_script(_SWAP)
 
 
-# Boards whose update this process could not send: their `built` markers are
-# dropped as soon as Redis answers again, so the next read rebuilds them.
-_unsynced: set[Board] = set()
-
-
 def enabled() -> bool:
     """Whether leaderboards live in Redis at all (REDIS_URL is set)."""
     return bool(settings.REDIS_URL)
@@ -187,47 +183,25 @@ def _redis_call():
         raise RankingUnavailable(str(exc)) from exc
 
 
-def _resync(client) -> None:
-    while _unsynced:
-        board = _unsynced.pop()
-        try:
-            client.delete(board_key(board, "built"))
-        except (RedisError, OSError):
-            _unsynced.add(board)
-            raise
-
-
 # --- Writes --------------------------------------------------------------------------
 
 
 def record_best(board: Board, *, user_id: int, rank_key: int, achieved_at: datetime) -> None:
     """Put a user's best on the board unless their entry there is already better."""
-    try:
-        client = _client()
-        with _redis_call():
-            _resync(client)
-            _scripts(client).record(
-                keys=_keys(board),
-                args=[user_id, rank_key, encode_member(user_id, achieved_at), _expire_at(board)],
-            )
-    except RankingUnavailable:
-        if settings.REDIS_URL:
-            _unsynced.add(board)
-        raise
+    client = _client()
+    with _redis_call():
+        _scripts(client).record(
+            keys=_keys(board),
+            args=[user_id, rank_key, encode_member(user_id, achieved_at), _expire_at(board)],
+        )
 
 
 def replace_entry(board: Board, *, user_id: int, best: tuple[int, datetime] | None) -> None:
     """Set a user's entry to `best` (rank_key, achieved_at), or remove it (None)."""
-    try:
-        client = _client()
-        with _redis_call():
-            _resync(client)
-            rank_key, member = (best[0], encode_member(user_id, best[1])) if best else (0, "")
-            _scripts(client).replace(keys=_keys(board), args=[user_id, rank_key, member])
-    except RankingUnavailable:
-        if settings.REDIS_URL:
-            _unsynced.add(board)
-        raise
+    client = _client()
+    with _redis_call():
+        rank_key, member = (best[0], encode_member(user_id, best[1])) if best else (0, "")
+        _scripts(client).replace(keys=_keys(board), args=[user_id, rank_key, member])
 
 
 def rebuild_board(board: Board, entries: Iterable[tuple[int, int, datetime]]) -> int:

@@ -11,11 +11,9 @@ read after a write always sees it.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,16 +21,15 @@ from django.utils import timezone
 from accounts.selectors import usernames_by_id
 from config.api.query import PageRequest
 from games.models import Game
-from scores import ranking
+from scores import page_cache, ranking
 from scores.models import Best, Score
 from scores.periods import Board, current_board
-from scores.rebuild import rebuild_board
+from scores.rebuild import rebuild_board, stale_boards
 
 logger = logging.getLogger(__name__)
 
 # Pages wholly within this many top entries are cached.
 CACHED_DEPTH = 100
-PAGE_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,7 @@ def leaderboard_page(*, game: Game, period: str, page: PageRequest, now: datetim
     cacheable = page.offset + page.limit <= CACHED_DEPTH
     version = None
     if cacheable:
-        version, cached = _cached_page(board, page)
+        version, cached = page_cache.lookup(board, page)
         if cached is not None:
             return cached
     found = _from_redis(board, lambda: ranking.page(board, offset=page.offset, limit=page.limit))
@@ -78,7 +75,7 @@ def leaderboard_page(*, game: Game, period: str, page: PageRequest, now: datetim
     else:
         result = _page_from_database(game, board, page)
     if version is not None:
-        cache.set(_page_key(board, page), (version, result), PAGE_CACHE_SECONDS)
+        page_cache.store(board, page, version, result)
     return result
 
 
@@ -109,30 +106,39 @@ def rank_of_new_best(*, game: Game, board: Board, user_id: int, rank_key: int, a
     Redis knows every committed entry, all of which reached their value
     before this one: those at least as good are ahead. Without Redis, count
     in PostgreSQL, where the transaction sees its own write."""
-    try:
-        return ranking.count_ahead_of(board, rank_key) + 1
-    except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
-        return _count_ahead_in_database(board, rank_key, achieved_at, user_id) + 1
+    if ranking.enabled() and board not in stale_boards():
+        try:
+            return ranking.count_ahead_of(board, rank_key) + 1
+        except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
+            pass
+    return _count_ahead_in_database(board, rank_key, achieved_at, user_id) + 1
 
 
 def rank_of_existing_best(*, game: Game, board: Board, user_id: int) -> int | None:
     """The rank of a user's committed entry on `board` (None if they have none)."""
-    try:
-        own, _ = ranking.around(board, user_id=user_id, radius=0)
-        return own.rank if own else None
-    except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
-        best = _best_row(board, user_id)
-        if best is None:
-            return None
-        return _count_ahead_in_database(board, best[0], best[1], user_id) + 1
+    if ranking.enabled() and board not in stale_boards():
+        try:
+            own, _ = ranking.around(board, user_id=user_id, radius=0)
+            return own.rank if own else None
+        except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
+            pass
+    best = _best_row(board, user_id)
+    if best is None:
+        return None
+    return _count_ahead_in_database(board, best[0], best[1], user_id) + 1
 
 
 # --- Redis path ----------------------------------------------------------------------
 
 
 def _from_redis(board: Board, read):
-    """`read()` from Redis, rebuilding a missing board once; None means read PostgreSQL."""
+    """`read()` from Redis, rebuilding a missing or stale board first; None
+    means read PostgreSQL."""
+    if not ranking.enabled():
+        return None
     try:
+        if board in stale_boards() and not rebuild_board(board):
+            return None  # another process is rebuilding it
         try:
             return read()
         except ranking.BoardNotBuilt:
@@ -235,42 +241,3 @@ def _page_from_window(game: Game, board: Board, *, offset: int, limit: int) -> l
         for index, (user_id, rank_key, achieved) in enumerate(rows)
     ]
     return _entries(game, ranked)
-
-
-# --- Cache of top pages ------------------------------------------------------------------
-#
-# A page is cached with the game's leaderboard version read *before* the
-# board was: a write that lands in between bumps the version, and the page
-# is never served. A version that is missing (never set, or evicted) starts
-# again from the clock, never from a value an old page may carry.
-
-
-def leaderboard_version_key(game_id: int) -> str:
-    return f"lbver:{game_id}"
-
-
-def bump_leaderboard_version(game_id: int) -> None:
-    """Invalidate every cached page of a game's boards."""
-    key = leaderboard_version_key(game_id)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.add(key, time.time_ns(), timeout=None)
-
-
-def _page_key(board: Board, page: PageRequest) -> str:
-    return f"lbpage:{board.game_id}:{board.period}:{board.start.isoformat()}:{page.page}:{page.limit}"
-
-
-def _cached_page(board: Board, page: PageRequest) -> tuple[int | None, EntryPage | None]:
-    """(the current version, the page cached for it if any)."""
-    version_key, page_key = leaderboard_version_key(board.game_id), _page_key(board, page)
-    found = cache.get_many([version_key, page_key])
-    version = found.get(version_key)
-    if version is None:
-        cache.add(version_key, time.time_ns(), timeout=None)
-        return None, None
-    cached = found.get(page_key)
-    if cached is None or cached[0] != version:
-        return version, None
-    return version, cached[1]

@@ -21,9 +21,10 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import Conflict, ValidationFailed
 from games.models import Game
-from scores import ranking, selectors
+from scores import page_cache, ranking, selectors
 from scores.models import Best, IdempotencyRecord, Period, Score
 from scores.periods import Board, boards_at, period_end
+from scores.rebuild import mark_stale
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +49,17 @@ def submit_score(
     for an inactive game or a key reused with a different body. Safe when one
     player submits from several processes at once: their submissions for a
     game are serialised by a lock, so `previousBest` is exact."""
-    _refuse_unacceptable(game, value)
     fingerprint = _fingerprint(game, value, metadata)
     try:
         with transaction.atomic():
             _lock_player(game, user)
             if idempotency_key:
+                # A repeat gets its first answer, even if the game has since
+                # closed or narrowed its bounds.
                 replay = _stored_response(user, idempotency_key, fingerprint)
                 if replay is not None:
                     return replay
+            _refuse_unacceptable(game, value)
             result, improved = _record_submission(game, user, value, metadata)
             if idempotency_key:
                 _store_response(user, idempotency_key, fingerprint, result)
@@ -260,7 +263,8 @@ def _publish(game: Game, result: SubmissionResult, improved: dict[Board, tuple[i
             ranking.record_best(board, user_id=user_id, rank_key=rank_key, achieved_at=achieved_at)
         except ranking.RankingUnavailable as exc:
             logger.warning("leaderboard not updated in Redis", extra={"board": str(board), "error": str(exc)})
-    selectors.bump_leaderboard_version(game.pk)
+            mark_stale(board)
+    page_cache.bump(game.pk)
 
 
 def _publish_moderation(game: Game, user_id: int, recomputed: dict[Board, tuple[int, datetime] | None]) -> None:
@@ -269,4 +273,5 @@ def _publish_moderation(game: Game, user_id: int, recomputed: dict[Board, tuple[
             ranking.replace_entry(board, user_id=user_id, best=best)
         except ranking.RankingUnavailable as exc:
             logger.warning("leaderboard not updated in Redis", extra={"board": str(board), "error": str(exc)})
-    selectors.bump_leaderboard_version(game.pk)
+            mark_stale(board)
+    page_cache.bump(game.pk)

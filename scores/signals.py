@@ -1,16 +1,14 @@
 """Keep Redis boards in step when an operator deletes a player's account."""
 
-from contextlib import suppress
-
 from django.db import transaction
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from accounts.models import User
-from scores import ranking
+from scores import page_cache, ranking
 from scores.models import Best
 from scores.periods import Board
-from scores.selectors import bump_leaderboard_version
+from scores.rebuild import mark_stale
 
 
 @receiver(pre_delete, sender=User, dispatch_uid="scores.forget_deleted_player")
@@ -26,12 +24,13 @@ def forget_deleted_player(sender, instance: User, **kwargs) -> None:
     user_id = instance.pk
 
     def forget() -> None:
-        for board in boards:
-            # Unanswered, the board is marked for a rebuild when Redis answers again.
-            with suppress(ranking.RankingUnavailable):
+        for board in boards if ranking.enabled() else ():
+            try:
                 ranking.replace_entry(board, user_id=user_id, best=None)
+            except ranking.RankingUnavailable:
+                mark_stale(board)
         for game_id in {board.game_id for board in boards}:
-            bump_leaderboard_version(game_id)
+            page_cache.bump(game_id)
 
     if boards:
         transaction.on_commit(forget, robust=True)

@@ -13,11 +13,11 @@ import redis
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
-from scores import ranking
+from scores.rebuild import stale_boards
 from tests.factories import PASSWORD, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("PODIUM_REQUIRE_SERVICES") == "1"
@@ -64,10 +64,10 @@ def _fast_hashes_and_clean_state(settings):
     # Argon2 is the production hasher (a test proves it); MD5 keeps the rest fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clear_redis_state()
-    ranking._unsynced.clear()
+    stale_boards.cache_clear()
     yield
     clear_redis_state()
-    ranking._unsynced.clear()
+    stale_boards.cache_clear()
 
 
 def clear_redis_state() -> None:
@@ -194,3 +194,12 @@ def studio_user(db):
 def operator(db):
     """Staff with every permission (Django superuser)."""
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_looked_up_per_request():
+    # Every test client builds its own middleware stack, and WhiteNoise scans
+    # all static files when it does; in autorefresh mode it looks them up per
+    # request instead, which is what tests (few static requests) want.
+    with override_settings(WHITENOISE_AUTOREFRESH=True):
+        yield
