@@ -10,7 +10,6 @@ from djangorestframework_camel_case.util import underscoreize
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-
 # A \uD800-\uDFFF escape: a surrogate, valid only as half of a pair.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
