@@ -13,6 +13,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.middleware import BODY_TOO_LARGE_SCOPE_KEY  # noqa: E402
+from realtime.auth import JWTAuthMiddleware  # noqa: E402
+from realtime.origin import OriginCheck  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -64,7 +66,7 @@ application = BodyLimit(
     ProtocolTypeRouter(
         {
             "http": django_http,
-            "websocket": URLRouter(websocket_urlpatterns),
+            "websocket": OriginCheck(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
         }
     ),
     limit=settings.MAX_BODY_BYTES,

@@ -181,7 +181,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:asgi"},
+            "CONFIG": {
+                # The layer blocks up to 5 s waiting for messages (BZPOPMIN);
+                # the socket must outwait it (redis-py's default is 5 s too).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+                "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+            },
         }
     }
 else:
@@ -198,6 +203,17 @@ else:
     # between workers. Without REDIS_URL Podium serves one process, so the
     # in-process cache is exactly right; with REDIS_URL this stays an error.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Realtime -------------------------------------------------------------------
+# A socket whose server process died stops counting after this many seconds;
+# live sockets are refreshed three times per period.
+PRESENCE_TTL_SECONDS = env.float("PRESENCE_TTL_SECONDS", default=60.0)
+if not 1 <= PRESENCE_TTL_SECONDS <= 3600:
+    raise ImproperlyConfigured("PRESENCE_TTL_SECONDS must be between 1 and 3600.")
+# Redis connections per process for presence (they are waited for, not failed, in a burst).
+REALTIME_REDIS_POOL_MAX = env.int("REALTIME_REDIS_POOL_MAX", default=20)
+# A burst of joins and leaves is announced at most this often per game and process.
+PLAYER_COUNT_COALESCE_SECONDS = 0.25
 
 # --- Accounts, passwords and tokens -------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from config import health
 from games.serializers import SLUG_RULE
 from games.views import GameViewSet
+from realtime import views as live_views
 from scores.views import GameScoreViewSet, LeaderboardViewSet
 
 GAME = rf"games/(?P<game_slug>{SLUG_RULE[1:-2]})"
@@ -24,6 +25,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("games/", live_views.lobby, name="lobby"),
+    path("games/<slug:slug>/live/", live_views.game_live, name="game-live"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

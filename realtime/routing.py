@@ -1,3 +1,8 @@
-"""Websocket routes; the live game channel is added by the realtime feature."""
+from django.urls import re_path
 
-websocket_urlpatterns: list = []
+from realtime.consumers import GameConsumer, LobbyConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/games/(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)/$", GameConsumer.as_asgi()),
+    re_path(r"^ws/lobby/$", LobbyConsumer.as_asgi()),
+]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import Conflict, ValidationFailed
 from games.models import Game
+from realtime import broadcast
 from scores import page_cache, ranking, selectors
 from scores.models import Best, IdempotencyRecord, Period, Score
 from scores.periods import Board, boards_at, period_end
@@ -29,6 +30,7 @@ from scores.rebuild import mark_stale
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+TOP_TEN = 10
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,14 @@ def _publish(game: Game, result: SubmissionResult, improved: dict[Board, tuple[i
             logger.warning("leaderboard not updated in Redis", extra={"board": str(board), "error": str(exc)})
             mark_stale(board)
     page_cache.bump(game.pk)
+    body = result.body
+    broadcast.score_accepted(
+        game=game,
+        score=body["score"],
+        rank=body["rank"],
+        # A better all-time best at rank 10 or above reshapes the top 10.
+        top_ten_changed=body["personal_best"] and body["rank"] <= TOP_TEN,
+    )
 
 
 def _publish_moderation(game: Game, user_id: int, recomputed: dict[Board, tuple[int, datetime] | None]) -> None:
@@ -275,3 +285,4 @@ def _publish_moderation(game: Game, user_id: int, recomputed: dict[Board, tuple[
             logger.warning("leaderboard not updated in Redis", extra={"board": str(board), "error": str(exc)})
             mark_stale(board)
     page_cache.bump(game.pk)
+    broadcast.leaderboard_changed(game=game)

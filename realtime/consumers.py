@@ -1,0 +1,153 @@
+"""Websocket consumers: thin, like views. Presence and broadcasts are the
+hub's; ORM reads go through selectors in database_sync_to_async."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from config.errors import NotFound
+from games.selectors import game_by_slug
+from realtime import messages
+from realtime.hub import get_hub, lobby_counts
+from realtime.selectors import top_ten
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+CLOSE_POLICY = 1008
+
+MAX_MESSAGE_CHARS = 4096
+# Client messages: a burst of 20, then 10 a second; past that each is refused
+# with an error, and a client that keeps going is disconnected.
+RATE_BURST, RATE_PER_SECOND, REFUSALS_BEFORE_CLOSE = 20, 10, 50
+
+
+class ClientMessages:
+    """Token bucket over one socket's incoming messages."""
+
+    def __init__(self):
+        self.tokens = float(RATE_BURST)
+        self.checked = time.monotonic()
+        self.refused = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.checked) * RATE_PER_SECOND)
+        self.checked = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.refused += 1
+        return False
+
+
+class PodiumConsumer(AsyncWebsocketConsumer):
+    # The per-process hub holds the channel-layer membership; a socket needs
+    # no channel of its own (see realtime.hub).
+    channel_layer_alias = None
+
+    async def __call__(self, scope, receive, send):
+        self.connection_id = uuid.uuid4().hex
+        self.budget = ClientMessages()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ended (even without a disconnect event),
+            # it stops counting. Leaving twice is harmless.
+            await self.leave()
+
+    async def leave(self) -> None:
+        """Undo what connect() joined."""
+
+    # A client that went away makes sends fail (uvicorn's ClientDisconnected);
+    # that must not end the consumer before its clean-up runs.
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        with contextlib.suppress(OSError):
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def close(self, code=None, reason=None):
+        with contextlib.suppress(OSError):
+            await super().close(code=code, reason=reason)
+
+    async def disconnect(self, code):
+        await self.leave()
+
+    async def deliver(self, text: str) -> None:
+        """Called by the hub for each broadcast to this socket."""
+        await self.send(text_data=text)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.budget.allow():
+            if self.budget.refused > REFUSALS_BEFORE_CLOSE:
+                await self.close(CLOSE_POLICY)
+                return
+            await self.send(text_data=messages.error("RATE_LIMITED", "Too many messages; slow down."))
+            return
+        if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
+            await self.send(
+                text_data=messages.error(
+                    "BAD_MESSAGE", f"Messages are JSON text of at most {MAX_MESSAGE_CHARS} characters."
+                )
+            )
+            return
+        try:
+            message = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send(text_data=messages.error("BAD_MESSAGE", "Messages must be JSON objects."))
+            return
+        if not isinstance(message, dict):
+            await self.send(text_data=messages.error("BAD_MESSAGE", "Messages must be JSON objects."))
+        elif message.get("type") == "ping":
+            await self.send(text_data=messages.PONG)
+        else:
+            await self.send(text_data=messages.error("UNKNOWN_TYPE", 'The only client message is {"type": "ping"}.'))
+
+
+class GameConsumer(PodiumConsumer):
+    """`ws/games/{slug}/`: the game's live counts, scores and top 10."""
+
+    game = None
+
+    async def connect(self):
+        await self.accept()
+        if self.scope.get("auth_failed"):
+            await self.close(CLOSE_UNAUTHORIZED)
+            return
+        try:
+            game = await database_sync_to_async(game_by_slug)(self.scope["url_route"]["kwargs"]["slug"])
+        except NotFound:
+            await self.close(CLOSE_NOT_FOUND)
+            return
+        user = self.scope["user"]
+        update = await get_hub().attach(
+            self, game_id=game.pk, slug=game.slug, user_id=user.pk if user.is_authenticated else None
+        )
+        self.game = game
+        leaderboard = await database_sync_to_async(top_ten)(game)
+        await self.send(text_data=messages.snapshot(game.slug, update.count, leaderboard))
+
+    async def leave(self) -> None:
+        if self.game is not None:
+            await get_hub().detach(self, game_id=self.game.pk)
+
+
+class LobbyConsumer(PodiumConsumer):
+    """`ws/lobby/`: every listed game's player count, for the games page.
+    A lobby socket watches no game, so it counts nowhere."""
+
+    attached = False
+
+    async def connect(self):
+        await self.accept()
+        await get_hub().attach_lobby(self)
+        self.attached = True
+        await self.send(text_data=messages.lobby_snapshot(await lobby_counts()))
+
+    async def leave(self) -> None:
+        if self.attached:
+            await get_hub().detach_lobby(self)

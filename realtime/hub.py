@@ -1,0 +1,219 @@
+"""One hub per server process: the only member of the channel-layer groups.
+
+A broadcast reaches each process once through the Redis channel layer, as
+text encoded once by its sender, and the hub hands that same text to every
+local socket of the game. Consumers therefore need no channel of their own,
+and a burst of connects costs the layer nothing but the first `group_add`.
+
+The hub also owns the process's presence duties: it joins and leaves
+sockets, refreshes all of them in one call per game on a heartbeat (so a
+killed process's sockets expire everywhere), and announces player counts,
+coalesced: at most one announcement per game and process every
+PLAYER_COUNT_COALESCE_SECONDS, always with the latest numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from realtime import messages
+from realtime.groups import LOBBY_GROUP, game_group
+from realtime.presence import PlayerCount, Update, async_presence
+from realtime.selectors import lobby_games
+
+logger = logging.getLogger(__name__)
+
+BROADCAST = "podium.broadcast"
+
+
+class Recipient(Protocol):
+    connection_id: str
+
+    async def deliver(self, text: str) -> None: ...
+
+
+class Hub:
+    def __init__(self):
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.sockets: dict[int, dict[str, tuple[Recipient, int | None]]] = {}
+        self.lobby: dict[str, Recipient] = {}
+        self.slugs: dict[int, str] = {}
+        self.last_count: dict[str, str] = {}
+        self.pending: set[int] = set()
+        self.tasks: list[asyncio.Task] = []
+        self._start_lock = asyncio.Lock()
+
+    # --- sockets ---------------------------------------------------------------
+
+    async def attach(self, socket: Recipient, *, game_id: int, slug: str, user_id: int | None) -> Update:
+        """Count a socket in and route its game's broadcasts to it."""
+        await self._start()
+        self.slugs[game_id] = slug
+        local = self.sockets.setdefault(game_id, {})
+        local[socket.connection_id] = (socket, user_id)
+        # The new socket's snapshot may show other numbers than the last
+        # announcement: the next one must go out even if it repeats it.
+        self.last_count.pop(f"{game_group(game_id)}:{slug}", None)
+        if len(local) == 1:
+            await self.layer.group_add(game_group(game_id), self.channel)
+        update = await async_presence().join(game_id, socket.connection_id, user_id)
+        self.announce_count(game_id)
+        return update
+
+    async def detach(self, socket: Recipient, *, game_id: int) -> None:
+        local = self.sockets.get(game_id, {})
+        if local.pop(socket.connection_id, None) is None:
+            return
+        if not local:
+            del self.sockets[game_id]
+            await self._quietly(self.layer.group_discard(game_group(game_id), self.channel))
+        await self._quietly(async_presence().leave(game_id, socket.connection_id))
+        self.announce_count(game_id)
+
+    async def attach_lobby(self, socket: Recipient) -> None:
+        await self._start()
+        self.lobby[socket.connection_id] = socket
+        self.last_count = {key: text for key, text in self.last_count.items() if not key.startswith(LOBBY_GROUP)}
+        if len(self.lobby) == 1:
+            await self.layer.group_add(LOBBY_GROUP, self.channel)
+
+    async def detach_lobby(self, socket: Recipient) -> None:
+        if self.lobby.pop(socket.connection_id, None) is not None and not self.lobby:
+            await self._quietly(self.layer.group_discard(LOBBY_GROUP, self.channel))
+
+    # --- player counts, coalesced --------------------------------------------
+
+    def announce_count(self, game_id: int) -> None:
+        """Announce the game's counts soon; a burst of calls makes one announcement."""
+        if game_id in self.pending:
+            return
+        self.pending.add(game_id)
+        asyncio.get_running_loop().call_later(
+            settings.PLAYER_COUNT_COALESCE_SECONDS, lambda: self._spawn(self._announce(game_id))
+        )
+
+    async def _announce(self, game_id: int) -> None:
+        self.pending.discard(game_id)
+        try:
+            count = await async_presence().count(game_id)
+            text = messages.player_count(self.slugs[game_id], count)
+            for group in (game_group(game_id), LOBBY_GROUP):
+                event = {"type": BROADCAST, "group": group, "text": text, "latest_of": f"{group}:{self.slugs[game_id]}"}
+                await self.layer.group_send(group, event)
+        except Exception:
+            logger.exception("player count not announced", extra={"game_id": game_id})
+
+    # --- the process's loops ----------------------------------------------------
+
+    async def _start(self) -> None:
+        if self.channel is not None:
+            return
+        async with self._start_lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self.tasks = [self._spawn(self._receive_forever()), self._spawn(self._heartbeat_forever())]
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        return asyncio.get_running_loop().create_task(coroutine)
+
+    async def _receive_forever(self) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("channel layer receive failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            if event.get("type") == BROADCAST:
+                await self._deliver(event)
+
+    async def _deliver(self, event: dict) -> None:
+        group, text = event["group"], event["text"]
+        if latest_of := event.get("latest_of"):
+            # Several processes may announce the same numbers: send changes only.
+            if self.last_count.get(latest_of) == text:
+                return
+            self.last_count[latest_of] = text
+        if group == LOBBY_GROUP:
+            recipients = list(self.lobby.values())
+        else:
+            game_id = int(group.rsplit(".", 1)[1])
+            recipients = [socket for socket, _user in self.sockets.get(game_id, {}).values()]
+        for socket in recipients:
+            await socket.deliver(text)
+
+    async def _heartbeat_forever(self) -> None:
+        interval = settings.PRESENCE_TTL_SECONDS / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.heartbeat()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("presence heartbeat failed")
+
+    async def heartbeat(self) -> None:
+        """Keep this process's sockets counted, and notice everyone else's that expired."""
+        presence = async_presence()
+        for game_id, local in list(self.sockets.items()):
+            update = await presence.refresh(game_id, {conn: user for conn, (_socket, user) in local.items()})
+            await self.layer.group_add(game_group(game_id), self.channel)  # keeps the membership fresh
+            if update.swept:
+                self.announce_count(game_id)
+        if self.lobby:
+            # Games nobody here watches: their counts change as sockets elsewhere expire.
+            await self.layer.group_add(LOBBY_GROUP, self.channel)
+            for slug, count in await lobby_counts():
+                text = messages.player_count(slug, count)
+                await self._deliver({"group": LOBBY_GROUP, "text": text, "latest_of": f"{LOBBY_GROUP}:{slug}"})
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks = []
+
+    @staticmethod
+    async def _quietly(awaitable) -> None:
+        try:
+            await awaitable
+        except Exception:
+            logger.exception("realtime cleanup failed")
+
+
+_hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub()
+    return hub
+
+
+async def stop_hub() -> None:
+    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.stop()
+
+
+async def lobby_counts() -> list[tuple[str, PlayerCount]]:
+    presence = async_presence()
+    games = await database_sync_to_async(lobby_games)()
+    return [(slug, await presence.count(game_id)) for game_id, slug in games]

@@ -1,0 +1,54 @@
+"""The server messages of CONTRACT §7, each encoded to JSON text once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from realtime.presence import PlayerCount
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def snapshot(slug: str, count: PlayerCount, leaderboard: list[dict]) -> str:
+    return encode(
+        {
+            "type": "snapshot",
+            "game": slug,
+            "players": count.players,
+            "connections": count.connections,
+            "leaderboard": leaderboard,
+        }
+    )
+
+
+def player_count(slug: str, count: PlayerCount) -> str:
+    return encode({"type": "player_count", "game": slug, "players": count.players, "connections": count.connections})
+
+
+def score(slug: str, score_object: dict, rank: int) -> str:
+    return encode({"type": "score", "game": slug, "score": score_object, "rank": rank})
+
+
+def leaderboard(slug: str, entries: list[dict]) -> str:
+    return encode({"type": "leaderboard", "game": slug, "leaderboard": entries})
+
+
+def lobby_snapshot(counts: list[tuple[str, PlayerCount]]) -> str:
+    return encode(
+        {
+            "type": "lobby",
+            "games": [
+                {"game": slug, "players": count.players, "connections": count.connections} for slug, count in counts
+            ],
+        }
+    )
+
+
+def error(code: str, message: str) -> str:
+    return encode({"type": "error", "code": code, "message": message})
+
+
+PONG = encode({"type": "pong"})
