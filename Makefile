@@ -31,7 +31,8 @@ migrate: $(VENV)/.installed-run
 ## run: install, migrate, load the demo data (once), serve HTTP and websockets on $(HOST):$(PORT)
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log \
+		--ws-max-size 65536 --ws-per-message-deflate false --log-config config/uvicorn-logging.json
 
 ## test: install, lint, check migrations, run the whole suite
 test: $(VENV)/.installed-dev

@@ -2,6 +2,7 @@
 
 import contextvars
 import logging
+import re
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -29,3 +30,23 @@ class JsonFormatter(_JsonFormatter):
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", True)
         super().__init__(*args, **kwargs)
+
+
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:token|access|refresh)=)[^&\s\"']+", re.IGNORECASE)
+_SOCKET_CHATTER = {"connection open", "connection closed"}
+
+
+class ServerLogFilter(logging.Filter):
+    """For the server's own lines (uvicorn): tokens in websocket URLs are
+    redacted, and the per-socket "connection open/closed" lines dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("uvicorn"):
+            return True
+        message = record.getMessage()
+        if message in _SOCKET_CHATTER:
+            return False
+        record.__dict__.pop("color_message", None)  # uvicorn's terminal copy of the message
+        if "=" in message:
+            record.msg, record.args = _TOKEN_IN_QUERY.sub(r"\1[redacted]", message), ()
+        return True

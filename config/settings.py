@@ -186,6 +186,9 @@ if REDIS_URL:
                 # the socket must outwait it (redis-py's default is 5 s too).
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+                # Channels belong to server processes (see realtime.hub), each
+                # draining its own at once; room for bursts of broadcasts.
+                "capacity": 1000,
             },
         }
     }
@@ -354,10 +357,12 @@ LOGGING = {
             "()": "config.logging.JsonFormatter",
         }
     },
+    "filters": {"server": {"()": "config.logging.ServerLogFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["server"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -54,6 +54,7 @@ class PodiumConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         self.connection_id = uuid.uuid4().hex
         self.budget = ClientMessages()
+        self.backlog: list[str] = []
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -77,9 +78,22 @@ class PodiumConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         await self.leave()
 
+    ready = False
+    BACKLOG_MAX = 200
+
     async def deliver(self, text: str) -> None:
-        """Called by the hub for each broadcast to this socket."""
-        await self.send(text_data=text)
+        """Called by the hub for each broadcast to this socket. Until the
+        socket's snapshot is out, broadcasts wait: nothing overtakes it."""
+        if self.ready:
+            await self.send(text_data=text)
+        elif len(self.backlog) < self.BACKLOG_MAX:
+            self.backlog.append(text)
+
+    async def start_deliveries(self) -> None:
+        self.ready = True
+        backlog, self.backlog = self.backlog, []
+        for text in backlog:
+            await self.send(text_data=text)
 
     async def receive(self, text_data=None, bytes_data=None):
         if not self.budget.allow():
@@ -130,6 +144,10 @@ class GameConsumer(PodiumConsumer):
         self.game = game
         leaderboard = await database_sync_to_async(top_ten)(game)
         await self.send(text_data=messages.snapshot(game.slug, update.count, leaderboard))
+        await self.start_deliveries()
+        # Counts announced while the snapshot was being made may be newer
+        # than it: make sure one more announcement follows it.
+        get_hub().announce_count(game.pk)
 
     async def leave(self) -> None:
         if self.game is not None:
@@ -147,7 +165,14 @@ class LobbyConsumer(PodiumConsumer):
         await get_hub().attach_lobby(self)
         self.attached = True
         await self.send(text_data=messages.lobby_snapshot(await lobby_counts()))
+        await self.start_deliveries()
 
     async def leave(self) -> None:
         if self.attached:
             await get_hub().detach_lobby(self)
+
+
+class NoSuchPathConsumer(PodiumConsumer):
+    async def connect(self):
+        await self.accept()
+        await self.close(CLOSE_NOT_FOUND)

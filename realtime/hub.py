@@ -49,6 +49,7 @@ class Hub:
         self.slugs: dict[int, str] = {}
         self.last_count: dict[str, str] = {}
         self.pending: set[int] = set()
+        self.inbox: asyncio.Queue[dict] = asyncio.Queue()
         self.tasks: list[asyncio.Task] = []
         self._start_lock = asyncio.Lock()
 
@@ -120,7 +121,11 @@ class Hub:
         async with self._start_lock:
             if self.channel is None:
                 self.channel = await self.layer.new_channel()
-                self.tasks = [self._spawn(self._receive_forever()), self._spawn(self._heartbeat_forever())]
+                self.tasks = [
+                    self._spawn(self._receive_forever()),
+                    self._spawn(self._deliver_forever()),
+                    self._spawn(self._heartbeat_forever()),
+                ]
 
     def _spawn(self, coroutine) -> asyncio.Task:
         return asyncio.get_running_loop().create_task(coroutine)
@@ -136,7 +141,19 @@ class Hub:
                 await asyncio.sleep(1)
                 continue
             if event.get("type") == BROADCAST:
+                # Hand over at once: a slow fan-out must not leave the
+                # layer's channel to fill up (it drops messages when full).
+                self.inbox.put_nowait(event)
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            event = await self.inbox.get()
+            try:
                 await self._deliver(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("broadcast not delivered")
 
     async def _deliver(self, event: dict) -> None:
         group, text = event["group"], event["text"]

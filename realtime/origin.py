@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 
 from config.security_log import logger as security_logger
@@ -39,5 +38,13 @@ class OriginCheck:
                     "origin_refused",
                     extra={"event": "origin_refused", "origin": origin.decode("latin-1")[:200], "path": scope["path"]},
                 )
-                return await WebsocketDenier()(scope, receive, send)
+                return await refuse_handshake(receive, send)
         return await self.app(scope, receive, send)
+
+
+async def refuse_handshake(receive, send) -> None:
+    """Answer the handshake with HTTP 403 (a close before accepting). Unlike
+    Channels' WebsocketDenier, this opens no channel-layer channel."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close"})

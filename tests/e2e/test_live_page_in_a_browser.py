@@ -1,0 +1,264 @@
+"""CONTRACT §8: /games/{slug}/live/ in headless Chromium against a real
+server: the live count and top 10 follow the websocket without a reload,
+untrusted names show as text, the page reconnects by itself after a restart,
+and it fits a phone screen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect
+
+from accounts.services import issue_tokens
+from tests.conftest import REQUIRE_SERVICES
+from tests.e2e.live_servers import ROOT, Servers, submit_score
+from tests.factories import GameFactory, UserFactory
+
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError:  # require_browser() skips, or fails under CI, saying why
+    Page = expect = sync_playwright = None
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+WITHIN_MS = 10_000
+HTML_USERNAME = "<img src=x onerror=alert(1)>"
+HTML_GAME_NAME = "<script>alert(1)</script>"
+
+
+def browser_missing() -> str | None:
+    if sync_playwright is None:
+        return "needs the playwright package (pip install -r requirements-dev.txt)"
+    if not CHROMIUM.exists():
+        return f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+class Browser:
+    """Headless Chromium with a fresh profile, started by `open()` (one page per test).
+
+    Playwright's synchronous API keeps an event loop running in this thread,
+    where Django then refuses ORM calls: tests prepare their rows first."""
+
+    def __init__(self, profile: Path):
+        self.profile = profile
+        self.playwright = None
+        self.context = None
+        self.dialogs: list[str] = []
+        self.page_errors: list[str] = []
+
+    def open(self, url: str, *, phone: bool = False) -> Page:
+        if self.context is not None:
+            raise RuntimeError("one page per test")
+        self.playwright = sync_playwright().start()
+        screen = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if phone else {}
+        self.context = self.playwright.chromium.launch_persistent_context(
+            str(self.profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, **screen
+        )
+        page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        page.on("dialog", self._dialog_opened)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.goto(url)
+        return page
+
+    def _dialog_opened(self, dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        if self.playwright is not None:
+            self.playwright.stop()
+
+
+def require_browser() -> None:
+    if reason := browser_missing():
+        if REQUIRE_SERVICES:
+            pytest.fail(reason + " (PODIUM_REQUIRE_SERVICES=1)")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def servers(transactional_db, tmp_path):
+    require_browser()  # before starting anything: every test here needs the browser
+    fleet = Servers(log_dir=tmp_path)
+    yield fleet
+    fleet.stop_all()
+
+
+@pytest.fixture
+def server(servers):
+    return servers.start()[0]
+
+
+@pytest.fixture
+def browser(servers, tmp_path):
+    chromium = Browser(tmp_path / "chromium-profile")
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def game(transactional_db):
+    return GameFactory()
+
+
+def access_token(user) -> str:
+    return issue_tokens(user=user).access
+
+
+def live_url(server, slug: str) -> str:
+    return f"{server.url}/games/{slug}/live/"
+
+
+def socket_path(slug: str) -> str:
+    return f"/ws/games/{slug}/"
+
+
+def expect_live(page: Page) -> None:
+    expect(page.locator("#connection-state")).to_have_attribute("data-state", "live", timeout=WITHIN_MS)
+
+
+def expect_counts(page: Page, *, players: int, connections: int) -> None:
+    expect(page.locator("#players")).to_have_text(str(players), timeout=WITHIN_MS)
+    expect(page.locator("#connections")).to_have_text(str(connections), timeout=WITHIN_MS)
+
+
+def expect_board(page: Page, rows: list[list[str]]) -> None:
+    board = page.locator("#leaderboard tr")
+    expect(board).to_have_count(len(rows), timeout=WITHIN_MS)
+    for index, cells in enumerate(rows):
+        expect(board.nth(index).locator("td")).to_have_text(cells, timeout=WITHIN_MS)
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_the_live_page_shows_the_player_count(server, browser, game):
+    alice_token = access_token(UserFactory(username="alice"))
+
+    with connect(server.ws_url(socket_path(game.slug), token=alice_token), open_timeout=10) as alice:
+        assert json.loads(alice.recv(timeout=10))["players"] == 1
+        page = browser.open(live_url(server, game.slug))
+        expect_live(page)
+
+        expect_counts(page, players=1, connections=2)
+
+    assert browser.page_errors == []
+
+
+def test_a_socket_opened_elsewhere_changes_the_count_without_a_reload(server, browser, game):
+    alice_token = access_token(UserFactory(username="alice"))
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+    expect_counts(page, players=0, connections=1)
+    page.evaluate("window.sameDocument = true")
+
+    with connect(server.ws_url(socket_path(game.slug), token=alice_token), open_timeout=10):
+        expect_counts(page, players=1, connections=2)
+    expect_counts(page, players=0, connections=1)
+
+    assert page.evaluate("window.sameDocument") is True
+
+
+def test_a_score_posted_over_rest_appears_in_the_top_ten(server, browser, game):
+    alice_token = access_token(UserFactory(username="alice"))
+    bob_token = access_token(UserFactory(username="bob"))
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+    expect_board(page, [["No scores yet."]])
+    page.evaluate("window.sameDocument = true")
+
+    submit_score(server, game.slug, token=alice_token, value=4200)
+    expect_board(page, [["1", "alice", "4200"]])
+    submit_score(server, game.slug, token=bob_token, value=5000)
+    expect_board(page, [["1", "bob", "5000"], ["2", "alice", "4200"]])
+
+    expect(page.locator("#latest")).to_have_text("bob scored 5000 (rank 1)", timeout=WITHIN_MS)
+    assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "live-page.png")
+
+
+def test_a_username_written_as_html_shows_as_text(server, browser, game):
+    # Straight through the ORM: sign-up would refuse this name.
+    html_user = UserFactory(username=HTML_USERNAME, email="html@example.com")
+    html_token = access_token(html_user)
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+
+    submit_score(server, game.slug, token=html_token, value=7)
+    expect_board(page, [["1", HTML_USERNAME, "7"]])  # drawn by the script from the websocket
+    expect(page.locator("#latest")).to_have_text(f"{HTML_USERNAME} scored 7 (rank 1)", timeout=WITHIN_MS)
+    rendered = page.reload()
+    expect_live(page)
+    expect_board(page, [["1", HTML_USERNAME, "7"]])  # drawn by the server, then the snapshot
+
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered.text()
+    assert page.locator("#leaderboard img, #latest img").count() == 0
+    assert browser.dialogs == []
+    assert browser.page_errors == []
+
+
+def test_a_game_named_with_html_shows_its_name_as_text(server, browser):
+    game = GameFactory(name=HTML_GAME_NAME)
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+
+    expect(page.locator("#game-name")).to_have_text(HTML_GAME_NAME)
+    assert page.locator("#game-name *").count() == 0
+    assert page.title().startswith(HTML_GAME_NAME)
+    page.goto(f"{server.url}/games/")
+    expect(page.locator(f'tr[data-game="{game.slug}"] a')).to_have_text(HTML_GAME_NAME)
+    assert page.locator("#lobby script").count() == 0
+    assert browser.dialogs == []
+    assert browser.page_errors == []
+
+
+def test_the_page_reconnects_after_the_server_restarts(servers, server, browser, game):
+    alice_token = access_token(UserFactory(username="alice"))
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+    state = page.locator("#connection-state")
+
+    with connect(server.ws_url(socket_path(game.slug), token=alice_token), open_timeout=10):
+        expect_counts(page, players=1, connections=2)
+        server.stop()
+        expect(state).not_to_have_attribute("data-state", "live", timeout=WITHIN_MS)
+    servers.start(port=server.port)
+
+    # Back by itself, with the new server's count: only the page's own socket.
+    expect_live(page)
+    expect_counts(page, players=0, connections=1)
+    assert browser.page_errors == []
+
+
+def test_the_live_page_fits_a_phone_screen(server, browser):
+    game = GameFactory(name="The Extraordinarily Long-Winded Midsummer Championship Tournament of 2031")
+    player_token = access_token(UserFactory(username="longest_possible_player_name30"))  # 30: the most allowed
+    submit_score(server, game.slug, token=player_token, value=9_007_199_254_740_991)
+    page = browser.open(live_url(server, game.slug), phone=True)
+    expect_live(page)
+    expect_board(page, [["1", "longest_possible_player_name30", "9007199254740991"]])
+    screenshot(page, "live-page-phone.png")
+
+    width = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+
+    assert width["inner"] == 390
+    assert width["scroll"] <= width["inner"], width

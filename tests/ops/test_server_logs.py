@@ -1,0 +1,34 @@
+"""The server's own log lines (uvicorn) carry no tokens and no per-socket noise."""
+
+import json
+import logging
+
+from config.logging import JsonFormatter, ServerLogFilter
+
+
+def server_record(message: str, *args) -> logging.LogRecord:
+    return logging.makeLogRecord({"name": "uvicorn.error", "levelname": "INFO", "msg": message, "args": args})
+
+
+def test_a_token_in_a_websocket_url_is_redacted():
+    record = server_record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", "/ws/games/x/?token=eyJhbG.secret.sig")
+
+    assert ServerLogFilter().filter(record) is True
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == '127.0.0.1:5000 - "WebSocket /ws/games/x/?token=[redacted]" [accepted]'
+    assert "secret" not in JsonFormatter().format(record)
+
+
+def test_per_socket_open_and_close_lines_are_dropped():
+    assert ServerLogFilter().filter(server_record("connection open")) is False
+    assert ServerLogFilter().filter(server_record("connection closed")) is False
+
+
+def test_other_server_lines_and_our_own_pass_unchanged():
+    started = server_record("Started server process [%d]", 42)
+    ours = logging.makeLogRecord({"name": "podium.access", "msg": "token=abc in our own words"})
+
+    assert ServerLogFilter().filter(started) is True
+    assert started.getMessage() == "Started server process [42]"
+    assert ServerLogFilter().filter(ours) is True
+    assert ours.getMessage() == "token=abc in our own words"

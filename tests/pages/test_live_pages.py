@@ -1,0 +1,76 @@
+"""The live page and the games page, as the server renders them (CONTRACT §8).
+What the script does with them in a browser is tests/e2e's."""
+
+import pytest
+
+from accounts.models import User
+from games.services import archive_game
+from tests.conftest import bearer_client
+from tests.factories import GameFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_live_page_renders_the_count_and_top_ten_without_javascript(client):
+    game = GameFactory(slug="arena", name="Arena")
+    for value, player in enumerate(UserFactory.create_batch(12), start=1):
+        bearer_client(player).post("/api/v1/games/arena/scores/", {"value": value})
+
+    response = client.get("/games/arena/live/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="players">0<' in html
+    assert html.count("<tr><td>") == 10  # the top 10 only
+    assert "<td>1</td><td>player" in html.replace("\n", "")
+    assert game.name in html
+
+
+def test_untrusted_text_is_escaped_on_the_live_page(client):
+    game = GameFactory(slug="xss", name="<script>alert(1)</script>")
+    sneaky = User.objects.create(username="<img src=x onerror=alert(1)>", email="sneaky@example.com")
+    bearer_client(sneaky).post("/api/v1/games/xss/scores/", {"value": 5})
+
+    html = client.get(f"/games/{game.slug}/live/").content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_live_page_runs_only_our_own_script(client):
+    GameFactory(slug="arena")
+
+    response = client.get("/games/arena/live/")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "<script>" not in response.content.decode()  # no inline script at all
+
+
+def test_the_live_page_of_an_archived_or_unknown_game_is_a_404(client):
+    archive_game(game=GameFactory(slug="gone"))
+
+    assert client.get("/games/gone/live/").status_code == 404
+    assert client.get("/games/nothing/live/").status_code == 404
+
+
+def test_the_games_page_lists_every_listed_game_with_its_count(client):
+    GameFactory(slug="open-game", name="Open game")
+    GameFactory(slug="closed-game", name="Closed game", is_active=False)
+    archive_game(game=GameFactory(slug="archived-game", name="Archived game"))
+
+    html = client.get("/games/").content.decode()
+
+    assert 'data-game="open-game"' in html
+    assert 'data-game="closed-game"' in html
+    assert "archived-game" not in html
+    assert '<a href="/games/open-game/live/">Open game</a>' in html
+
+
+def test_the_pages_scripts_are_served(client):
+    for name in ("socket", "live", "lobby"):
+        assert client.get(f"/static/realtime/{name}.js").status_code == 200
