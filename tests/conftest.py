@@ -12,7 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db import connection
+from django.db import connection, connections
 from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
@@ -203,3 +203,15 @@ def _static_files_looked_up_per_request():
     # request instead, which is what tests (few static requests) want.
     with override_settings(WHITENOISE_AUTOREFRESH=True):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _close_pools_before_the_test_database_is_dropped(django_db_setup, django_db_blocker):
+    # Threads that ran requests (sync_to_async, parallel tests) returned their
+    # connections to the shared pool; close it, or dropping the test
+    # database finds it still in use.
+    yield
+    with django_db_blocker.unblock():
+        for alias in connections:
+            if hasattr(connections[alias], "close_pool"):
+                connections[alias].close_pool()

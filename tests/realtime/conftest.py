@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from accounts.services import issue_tokens
 from config.asgi import application
@@ -23,6 +24,8 @@ async def _fresh_realtime_state():
     yield
     await stop_hub()
     channel_layers.backends.clear()
+    # The thread that ran this test's sync work keeps its connection checked out.
+    await sync_to_async(connections.close_all)()
 
 
 class Socket:
