@@ -185,9 +185,14 @@ class Hub:
         """Keep this process's sockets counted, and notice everyone else's that expired."""
         presence = async_presence()
         for game_id, local in list(self.sockets.items()):
-            update = await presence.refresh(game_id, {conn: user for conn, (_socket, user) in local.items()})
+            update = await presence.refresh(game_id, list(local))
+            # Swept while this process stalled past the TTL, yet still open here:
+            # count them in again (those that left meanwhile are gone from `local`).
+            for connection in update.missing:
+                if connection in local:
+                    await presence.join(game_id, connection, local[connection][1])
             await self.layer.group_add(game_group(game_id), self.channel)  # keeps the membership fresh
-            if update.swept:
+            if update.swept or update.missing:
                 self.announce_count(game_id)
         if self.lobby:
             # Games nobody here watches: their counts change as sockets elsewhere expire.

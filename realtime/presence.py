@@ -88,19 +88,22 @@ end
     + _RESULT
 )
 
-# ARGV: ttl, then (connection id, user id) pairs: push their expiry forward,
-# re-joining any that were swept (a stalled process comes back).
+# ARGV: ttl, then connection ids: push their expiry forward. Ids no longer
+# there are returned, not re-added: they may have just left (their LEAVE ran
+# first), and only the hub knows whether they are still open.
 REFRESH = (
     _SWEEP
     + """
-for i = 2, #ARGV, 2 do
-  if redis.call('ZADD', KEYS[1], now_ms + ttl_ms, ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-    if ARGV[i + 1] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[i + 1], 1) end
+local missing = {}
+for i = 2, #ARGV do
+  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now_ms + ttl_ms, ARGV[i]) == 0
+     and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    table.insert(missing, ARGV[i])
   end
 end
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms * 2) end
+return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired, missing}
 """
-    + _RESULT
 )
 
 # ARGV: ttl
@@ -109,15 +112,20 @@ COUNT = _SWEEP + _RESULT
 
 @dataclass(frozen=True)
 class Update:
-    """Counts after a presence change, and whether expired connections went."""
+    """Counts after a presence change, whether expired connections went, and
+    (after a refresh) which of the given connections were no longer there."""
 
     count: PlayerCount
     swept: bool
+    missing: tuple[str, ...] = ()
 
 
 def _update(result) -> Update:
-    players, connections, swept = (int(part) for part in result)
-    return Update(PlayerCount(players=players, connections=connections), swept=swept > 0)
+    players, connections, swept = (int(part) for part in result[:3])
+    missing = tuple(
+        item.decode() if isinstance(item, bytes) else item for item in (result[3] if len(result) > 3 else ())
+    )
+    return Update(PlayerCount(players=players, connections=connections), swept=swept > 0, missing=missing)
 
 
 # --- Synchronous reads, for REST and the admin ----------------------------------------
@@ -176,11 +184,8 @@ class RedisPresence:
     async def leave(self, game_id: int, connection: str) -> Update:
         return _update(await self.leave_script(keys=_keys(game_id), args=[ttl_seconds(), connection]))
 
-    async def refresh(self, game_id: int, connections: dict[str, int | None]) -> Update:
-        args: list = [ttl_seconds()]
-        for connection, user_id in connections.items():
-            args += [connection, "" if user_id is None else str(user_id)]
-        return _update(await self.refresh_script(keys=_keys(game_id), args=args))
+    async def refresh(self, game_id: int, connections: list[str]) -> Update:
+        return _update(await self.refresh_script(keys=_keys(game_id), args=[ttl_seconds(), *connections]))
 
     async def count(self, game_id: int) -> PlayerCount:
         return _update(await self.count_script(keys=_keys(game_id), args=[ttl_seconds()])).count
@@ -218,6 +223,19 @@ class LocalPresence:
             connections.pop(remove, None)
             return self._result(connections, swept)
 
+    def refresh(self, game_id: int, connections: list[str]) -> Update:
+        with self._lock:
+            live, swept = self._sweep(game_id)
+            expiry = time.monotonic() + ttl_seconds()
+            missing = []
+            for connection in connections:
+                if connection in live:
+                    live[connection] = (expiry, live[connection][1])
+                else:
+                    missing.append(connection)
+            update = self._result(live, swept)
+            return Update(update.count, update.swept, tuple(missing))
+
 
 _local = LocalPresence()
 
@@ -235,8 +253,8 @@ class LocalAsyncPresence:
     async def leave(self, game_id: int, connection: str) -> Update:
         return _local.change(game_id, remove=connection)
 
-    async def refresh(self, game_id: int, connections: dict[str, int | None]) -> Update:
-        return _local.change(game_id, add=connections)
+    async def refresh(self, game_id: int, connections: list[str]) -> Update:
+        return _local.refresh(game_id, connections)
 
     async def count(self, game_id: int) -> PlayerCount:
         return _local.count(game_id).count

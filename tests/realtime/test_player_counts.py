@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
+from realtime.hub import get_hub
 from realtime.presence import async_presence
 from tests.conftest import CommittingAPIClient
 from tests.factories import GameFactory, UserFactory
@@ -142,3 +143,30 @@ async def test_the_lobby_shows_every_games_count_and_counts_nowhere(game):
     assert (await rest("/api/v1/games/other/"))["playerCount"] == 1
     for socket in (player, watcher, lobby):
         await socket.close()
+
+
+async def test_a_process_that_stalled_past_the_ttl_counts_its_open_sockets_in_again(game):
+    user = await sync_to_async(UserFactory)()
+    socket, _ = await watch(game, user=user)
+    hub = get_hub()
+    # Other processes swept this one's socket while it was stalled.
+    (connection,) = hub.sockets[game.pk]
+    await async_presence().leave(game.pk, connection)
+    assert (await rest("/api/v1/games/arena/"))["playerCount"] == 0
+
+    await hub.heartbeat()
+
+    assert (await rest("/api/v1/games/arena/"))["playerCount"] == 1
+    await socket.close()
+
+
+async def test_a_heartbeat_never_brings_back_a_socket_that_left(game):
+    user = await sync_to_async(UserFactory)()
+    socket, _ = await watch(game, user=user)
+    (connection,) = get_hub().sockets[game.pk]
+    await socket.close()
+
+    update = await async_presence().refresh(game.pk, [connection])
+
+    assert update.missing == (connection,)
+    assert (update.count.players, update.count.connections) == (0, 0)
