@@ -214,6 +214,11 @@ class LocalPresence:
         with self._lock:
             return self._result(*self._sweep(game_id))
 
+    def forget_everything(self) -> None:
+        """Drop every connection (the process's sockets are all gone)."""
+        with self._lock:
+            self._games.clear()
+
     def change(self, game_id: int, *, add: dict[str, int | None] | None = None, remove: str | None = None) -> Update:
         with self._lock:
             connections, swept = self._sweep(game_id)

@@ -17,6 +17,7 @@ from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
+from realtime.presence import local_presence
 from scores.rebuild import stale_boards
 from tests.factories import PASSWORD, UserFactory
 
@@ -65,9 +66,11 @@ def _fast_hashes_and_clean_state(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clear_redis_state()
     stale_boards.cache_clear()
+    local_presence().forget_everything()
     yield
     clear_redis_state()
     stale_boards.cache_clear()
+    local_presence().forget_everything()
 
 
 def clear_redis_state() -> None:

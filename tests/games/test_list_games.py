@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from games.models import Game
-from realtime.presence import PlayerCount
+from realtime.presence import async_presence
 from tests.factories import GameFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,21 +181,29 @@ def test_games_sort_by_player_count_and_every_game_appears_once_across_pages(api
     assert counts == sorted(counts, reverse=sort.startswith("-"))
 
 
+def count_in(game, players: int) -> None:
+    """Open presence for `players` signed-in sockets, as a server process does."""
+
+    async def join():
+        for n in range(players):
+            await async_presence().join(game.pk, f"{game.slug}-socket-{n}", 1_000 + n)
+
+    async_to_sync(join)()
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"), [("playerCount", ["empty", "quiet", "busy"]), ("-playerCount", ["busy", "quiet", "empty"])]
 )
-def test_games_sort_by_their_live_player_count(api, monkeypatch, sort, expected):
+def test_games_sort_by_their_live_player_count(api, sort, expected):
     games = {slug: GameFactory(slug=slug) for slug in ("quiet", "busy", "empty")}
-    players = {games["quiet"].pk: 2, games["busy"].pk: 9, games["empty"].pk: 0}
-    # Presence is filled by websockets; this test only stands in for who is watching.
-    monkeypatch.setattr(
-        "games.views.player_counts", lambda ids: {pk: PlayerCount(players=players[pk], connections=0) for pk in ids}
-    )
+    players = {"quiet": 2, "busy": 9, "empty": 0}
+    for slug, game in games.items():
+        count_in(game, players[slug])
 
     response = api.get(URL, {"sort": sort})
 
     assert slugs(response) == expected
-    assert [game["playerCount"] for game in response.json()["data"]] == [players[games[s].pk] for s in expected]
+    assert [game["playerCount"] for game in response.json()["data"]] == [players[slug] for slug in expected]
 
 
 @pytest.mark.parametrize("sort", ["slug", "created_at", "-owner", "NAME", "--name", "", "-", "name,createdAt"])
