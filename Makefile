@@ -10,7 +10,7 @@ PORT   ?= 8000
 # Development conveniences that production never gets: see README "Configuration".
 export PODIUM_DEV_SECRET ?= 1
 
-.PHONY: run test lint migrate serve clean
+.PHONY: run test lint migrate serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log \
 		--ws-max-size 65536 --ws-per-message-deflate false --log-config config/uvicorn-logging.json
+
+## serve: the production layout on one host (nginx, WSGI workers, ASGI for websockets); see README
+serve: migrate
+	deploy/serve
 
 ## test: install, lint, check migrations, run the whole suite
 test: $(VENV)/.installed-dev

@@ -7,13 +7,19 @@ example `login_failed`, `rate_limited`, `permission_denied`,
 
 import logging
 
+from django.conf import settings
 from django.http import HttpRequest
 
 logger = logging.getLogger("podium.security")
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "-"
+    """The client's address: the socket's peer, or, when that peer is a
+    trusted reverse proxy (TRUSTED_PROXIES), the address it names."""
+    peer = request.META.get("REMOTE_ADDR") or "-"
+    if peer in settings.TRUSTED_PROXIES:
+        return request.META.get("HTTP_X_REAL_IP") or peer
+    return peer
 
 
 def log_security_event(event: str, request: HttpRequest | None = None, **fields: object) -> None:

@@ -3,10 +3,13 @@ service after its transaction commits (never for a rolled-back score)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from config.api.rendering import to_camel_case
 from games.models import Game
@@ -31,7 +34,41 @@ def leaderboard_changed(*, game: Game) -> None:
 
 def _send(game: Game, text: str) -> None:
     group = game_group(game.pk)
+    event = {"type": BROADCAST, "group": group, "text": text}
+    layer = get_channel_layer()
     try:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": BROADCAST, "group": group, "text": text})
+        if isinstance(layer, InMemoryChannelLayer):
+            # Embedded default: one ASGI process, whose own loop holds the layer.
+            async_to_sync(layer.group_send)(group, event)
+        else:
+            _sender.send(layer.group_send(group, event))
     except Exception:  # a lost broadcast must not fail the request that caused it
         logger.exception("broadcast not sent", extra={"game_id": game.pk})
+
+
+class _BackgroundLoop:
+    """One event loop thread per process for sending to the Redis layer.
+
+    Request threads (WSGI workers, or ASGI's sync threads) hand it their
+    group_send and wait for it: one Redis round trip on a connection the loop
+    keeps, instead of a new event loop and connection per broadcast."""
+
+    SEND_TIMEOUT = 2.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+
+    def send(self, coroutine) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result(timeout=self.SEND_TIMEOUT)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # a forked worker starts its own
+                self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
+                threading.Thread(target=self._loop.run_forever, name="podium-broadcast", daemon=True).start()
+            return self._loop
+
+
+_sender = _BackgroundLoop()

@@ -28,3 +28,14 @@ def test_seed_bench_replaces_its_previous_games():
 
     assert list(Game.objects.filter(slug__startswith="bench-").values_list("slug", flat=True)) == ["bench-00"]
     assert Score.objects.filter(game__slug__startswith="bench-").count() == 50
+
+
+@pytest.mark.postgres
+def test_seed_bench_makes_scale_boards_of_exact_sizes(api):
+    call_command(
+        "seed_bench", "--scores", "100", "--players", "20", "--games", "1", "--scale-boards", "30,120", "--no-progress"
+    )
+
+    for size in (30, 120):
+        board = api.get(f"/api/v1/games/bench-scale-{size}/leaderboard/?limit=1").json()
+        assert board["meta"]["total"] == size

@@ -45,23 +45,38 @@ class Command(BaseCommand):
         parser.add_argument("--games", type=int, default=10)
         parser.add_argument("--days", type=int, default=45, help="Spread scores over this many past days.")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--scale-boards",
+            default="",
+            metavar="N,N,…",
+            help="Also make one game per size N whose all-time board has exactly N players (e.g. 10000,1000000).",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, scores, players, games, days, seed, no_progress, **options):
+    def handle(self, *args, scores, players, games, days, seed, scale_boards, no_progress, **options):
         if connection.vendor != "postgresql":
             raise CommandError("seed_bench needs PostgreSQL (DATABASE_URL): it loads with COPY.")
         if scores < 0 or players < 1 or not 1 <= games <= 100 or days < 1:
             raise CommandError("--scores ≥ 0, --players ≥ 1, 1 ≤ --games ≤ 100, --days ≥ 1.")
+        try:
+            sizes = sorted({int(size) for size in scale_boards.split(",") if size.strip()})
+        except ValueError:
+            raise CommandError("--scale-boards takes sizes like 10000,100000,1000000.") from None
         self.quiet = no_progress
         rng = random.Random(seed)  # noqa: S311 - benchmark data, not security
         started = time.perf_counter()
 
-        bench_games = self._fresh_games(games)
-        player_ids = self._players(players)
-        self._copy_scores(scores, bench_games, player_ids, days, rng)
+        bench_games = self._fresh_games(games, scale_sizes=sizes)
+        scale_games = [game for game in bench_games if game.slug.startswith(f"{BENCH_PREFIX}-scale-")]
+        bench_games = [game for game in bench_games if game not in scale_games]
+        player_ids = self._players(max([players, *sizes]))
+        self._copy_scores(scores, bench_games, player_ids[:players], days, rng)
+        for game, size in zip(scale_games, sizes, strict=True):
+            self._copy_one_score_each(game, player_ids[:size], days, rng)
         self._fill_bests(bench_games)
+        self._fill_bests(scale_games, periods=["all"])
         self._vacuum()
-        rebuilt = self._rebuild(bench_games)
+        rebuilt = self._rebuild(bench_games + scale_games)
         self.stdout.write(
             f"Loaded {scores:,} scores from {players:,} players over {games} games "
             f"({rebuilt} Redis boards) in {time.perf_counter() - started:.1f} s."
@@ -70,7 +85,7 @@ class Command(BaseCommand):
     def _progress(self, total: int, description: str):
         return tqdm(total=total, desc=description, unit="row", unit_scale=True, disable=self.quiet, file=self.stderr)
 
-    def _fresh_games(self, count: int) -> list[Game]:
+    def _fresh_games(self, count: int, *, scale_sizes: list[int]) -> list[Game]:
         owner, _ = User.objects.get_or_create(
             username=f"{BENCH_PREFIX}-owner", defaults={"email": "owner@bench.podium", "password": make_password(None)}
         )
@@ -80,7 +95,7 @@ class Command(BaseCommand):
                 model.objects.filter(game_id__in=old).delete()
             Game.objects.filter(pk__in=old).delete()
             IdempotencyRecord.objects.filter(user__username__startswith=f"{BENCH_PREFIX}-p").delete()
-            return [
+            games = [
                 Game.objects.create(
                     slug=f"{BENCH_PREFIX}-{index:02d}",
                     name=f"Bench {index:02d}",
@@ -89,6 +104,10 @@ class Command(BaseCommand):
                     owner=owner,
                 )
                 for index in range(count)
+            ]
+            return games + [
+                Game.objects.create(slug=f"{BENCH_PREFIX}-scale-{size}", name=f"Bench scale {size:,}", owner=owner)
+                for size in scale_sizes
             ]
 
     def _players(self, count: int) -> list[int]:
@@ -120,11 +139,27 @@ class Command(BaseCommand):
                     if index % 10_000 == 0:
                         bar.update(min(10_000, count - index))
 
-    def _fill_bests(self, games) -> None:
+    def _copy_one_score_each(self, game, player_ids, days, rng) -> None:
+        """A board of exactly len(player_ids) entries: one score per player."""
+        now = timezone.now()
+        span = int(timedelta(days=days).total_seconds() * 1_000_000)
+        with self._progress(len(player_ids), game.slug) as bar, connection.cursor() as cursor:
+            columns = "game_id, user_id, value, metadata, created_at"
+            with cursor.copy(f"COPY {Score._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for index, player_id in enumerate(player_ids):
+                    created = now - timedelta(microseconds=rng.randrange(span))
+                    copy.write_row([game.pk, player_id, rng.randrange(1, 1_000_000_000), "{}", created])
+                    if index % 10_000 == 0:
+                        bar.update(min(10_000, len(player_ids) - index))
+
+    def _fill_bests(self, games, periods=tuple(PERIOD_STARTS)) -> None:
         game_ids = [game.pk for game in games]
-        with self._progress(len(PERIOD_STARTS), "bests") as bar, transaction.atomic(), connection.cursor() as cursor:
+        if not game_ids:
+            return
+        with self._progress(len(periods), "bests") as bar, transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")  # sort in memory, not on disk
-            for period, start in PERIOD_STARTS.items():
+            for period in periods:
+                start = PERIOD_STARTS[period]
                 cursor.execute(
                     f"""
                     INSERT INTO {Best._meta.db_table}
