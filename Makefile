@@ -45,6 +45,25 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/pytest
 
+$(VENV)/.installed-bench: requirements.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@ $(VENV)/.installed-run
+
+# Debian packages the bench drives: wrk (load), nginx (deploy/serve), redis-server (its private Redis).
+BENCH_APT := $(if $(shell command -v wrk),,wrk) \
+	$(if $(shell command -v nginx || test -x /usr/sbin/nginx && echo y),,nginx) \
+	$(if $(shell command -v redis-server),,redis-server)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+## bench: load the bench data set (once), run every scenario, print the tables, write bench/results/latest.*
+##        needs PostgreSQL on 127.0.0.1:5432; BENCH_ARGS="--quick" for a smoke run, "--reseed" to reload
+bench: $(VENV)/.installed-bench
+ifneq ($(strip $(BENCH_APT)),)
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(strip $(BENCH_APT))
+endif
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -46,3 +46,28 @@ def usernames_by_id(user_ids: list[int]) -> dict[int, str]:
 
 def user_by_username(username: str) -> User | None:
     return User.objects.annotate(name_lower=Lower("username")).filter(name_lower=username.lower()).first()
+
+
+USER_ID_CACHE_SECONDS = 3600
+
+
+def username_lookup_key(username: str) -> str:
+    return f"userid:{username.lower()}"
+
+
+def user_id_for_username(username: str) -> int | None:
+    """The id of the user with this username (any case), cached: a rank
+    lookup by name needs no database query."""
+    key = username_lookup_key(username)
+    user_id = cache.get(key)
+    if user_id is None:
+        user = user_by_username(username)
+        if user is None:
+            return None
+        user_id = user.pk
+        cache.set(key, user_id, USER_ID_CACHE_SECONDS)
+    return user_id
+
+
+def auth_user_key(user_id) -> str:
+    return f"authuser:{user_id}"

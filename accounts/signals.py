@@ -1,14 +1,31 @@
-"""Keep the username cache honest when an operator renames someone."""
+"""Keep the user caches honest: a rename, a password change, a deactivation
+or a deletion is seen by the next request."""
 
 from django.core.cache import cache
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import User
-from accounts.selectors import username_cache_key
+from accounts.selectors import auth_user_key, username_cache_key, username_lookup_key
 
 
-@receiver(post_save, sender=User, dispatch_uid="accounts.forget_cached_username")
-def forget_cached_username(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
-    if not created and (update_fields is None or "username" in update_fields):
-        cache.delete(username_cache_key(instance.pk))
+@receiver(pre_save, sender=User, dispatch_uid="accounts.forget_renamed_user")
+def forget_renamed_user(sender, instance: User, update_fields=None, **kwargs) -> None:
+    if instance.pk is None or (update_fields is not None and "username" not in update_fields):
+        return
+    previous = User.objects.filter(pk=instance.pk).values_list("username", flat=True).first()
+    if previous is not None and previous != instance.username:
+        cache.delete_many([username_cache_key(instance.pk), username_lookup_key(previous)])
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.forget_cached_user")
+def forget_cached_user(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
+    if not created and update_fields != frozenset({"last_login"}):
+        cache.delete(auth_user_key(instance.pk))
+
+
+@receiver(post_delete, sender=User, dispatch_uid="accounts.forget_deleted_user")
+def forget_deleted_user(sender, instance: User, **kwargs) -> None:
+    cache.delete_many(
+        [auth_user_key(instance.pk), username_cache_key(instance.pk), username_lookup_key(instance.username)]
+    )

@@ -25,6 +25,18 @@ def listed_games(*, search: str | None = None, is_active: bool | None = None) ->
     return games
 
 
+# Slugs and ids never change, so this process remembers which id a slug
+# names once it has seen the game: hot reads then find their cache keys
+# without asking anyone. (Whether the game is still listed is another
+# matter, which those caches' invalidation answers.)
+_ids_by_slug: dict[str, int] = {}
+_IDS_REMEMBERED = 10_000
+
+
+def known_game_id(slug: str) -> int | None:
+    return _ids_by_slug.get(slug)
+
+
 def game_by_slug(slug: str) -> Game:
     """The game behind a URL, from the cache when it can be. Raises NotFound
     for unknown and archived games."""
@@ -35,6 +47,8 @@ def game_by_slug(slug: str) -> Game:
         if game is None:
             raise NotFound("No such game.")
         cache.set(key, game, GAME_CACHE_SECONDS)
+    if len(_ids_by_slug) < _IDS_REMEMBERED:
+        _ids_by_slug[slug] = game.pk
     if game.is_archived:
         raise NotFound("No such game.")
     return game

@@ -13,9 +13,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
+from accounts.authentication import JWTBearerOrCookieAuthentication
 from config.security_log import logger as security_logger
 
 
@@ -34,7 +34,7 @@ def token_from_scope(scope) -> str | None:
 @database_sync_to_async
 def user_for_token(raw: str):
     """The active user an access token names, or None when it is not valid."""
-    authentication = JWTAuthentication()
+    authentication = JWTBearerOrCookieAuthentication()
     try:
         return authentication.get_user(authentication.get_validated_token(raw.encode()))
     except (InvalidToken, AuthenticationFailed, TokenError):

@@ -11,7 +11,6 @@ import threading
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from config.api.rendering import to_camel_case
 from games.models import Game
 from realtime import messages
 from realtime.groups import game_group
@@ -22,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 def score_accepted(*, game: Game, score: dict, rank: int, top_ten_changed: bool) -> None:
-    """Tell every socket watching `game` about a new score (and the new top 10)."""
-    _send(game, messages.score(game.slug, to_camel_case(score), rank))
+    """Tell every socket watching `game` about a new score (`score` in wire
+    form, as in the 201) and, when it changed, the new top 10."""
+    _send(game, messages.score(game.slug, score, rank))
     if top_ten_changed:
         leaderboard_changed(game=game)
 

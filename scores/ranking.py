@@ -196,6 +196,21 @@ def record_best(board: Board, *, user_id: int, rank_key: int, achieved_at: datet
         )
 
 
+def record_bests(bests: dict[Board, tuple[int, datetime]], *, user_id: int) -> None:
+    """record_best for several boards of one player, in one round trip."""
+    client = _client()
+    script = _scripts(client).record
+    with _redis_call():
+        pipe = client.pipeline(transaction=False)
+        for board, (rank_key, achieved_at) in bests.items():
+            script(
+                keys=_keys(board),
+                args=[user_id, rank_key, encode_member(user_id, achieved_at), _expire_at(board)],
+                client=pipe,
+            )
+        pipe.execute()
+
+
 def replace_entry(board: Board, *, user_id: int, best: tuple[int, datetime] | None) -> None:
     """Set a user's entry to `best` (rank_key, achieved_at), or remove it (None)."""
     client = _client()

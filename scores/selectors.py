@@ -3,9 +3,7 @@
 Leaderboard reads come from Redis when it answers and holds the board, and
 from PostgreSQL otherwise, with the same entries either way; callers never
 know which answered. A board missing from Redis is rebuilt on the spot by
-the first reader (the others read PostgreSQL meanwhile). The top of each
-board is cached, keyed by a per-game version that every write bumps, so a
-read after a write always sees it.
+the first reader (the others read PostgreSQL meanwhile).
 """
 
 from __future__ import annotations
@@ -21,15 +19,12 @@ from django.utils import timezone
 from accounts.selectors import usernames_by_id
 from config.api.query import PageRequest
 from games.models import Game
-from scores import page_cache, ranking
+from scores import ranking
 from scores.models import Best, Score
 from scores.periods import Board, current_board
 from scores.rebuild import rebuild_board, stale_boards
 
 logger = logging.getLogger(__name__)
-
-# Pages wholly within this many top entries are cached.
-CACHED_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -63,20 +58,10 @@ def game_scores(*, game: Game, user_id: int | None = None) -> QuerySet[Score]:
 def leaderboard_page(*, game: Game, period: str, page: PageRequest, now: datetime | None = None) -> EntryPage:
     """One page of a board, ranked 1..N without gaps."""
     board = current_board(game.pk, period, now or timezone.now())
-    cacheable = page.offset + page.limit <= CACHED_DEPTH
-    version = None
-    if cacheable:
-        version, cached = page_cache.lookup(board, page)
-        if cached is not None:
-            return cached
     found = _from_redis(board, lambda: ranking.page(board, offset=page.offset, limit=page.limit))
     if found is not None:
-        result = EntryPage(entries=_entries(game, found.entries), total=found.total)
-    else:
-        result = _page_from_database(game, board, page)
-    if version is not None:
-        page_cache.store(board, page, version, result)
-    return result
+        return EntryPage(entries=_entries(game, found.entries), total=found.total)
+    return _page_from_database(game, board, page)
 
 
 def leaderboard_entry(*, game: Game, period: str, user_id: int, now: datetime | None = None) -> Entry | None:

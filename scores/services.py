@@ -26,6 +26,7 @@ from scores import page_cache, ranking, selectors
 from scores.models import Best, IdempotencyRecord, Period, Score
 from scores.periods import Board, boards_at, period_end
 from scores.rebuild import mark_stale
+from scores.serializers import submission_wire
 
 logger = logging.getLogger(__name__)
 
@@ -146,12 +147,8 @@ def _record_submission(
         )
     else:
         rank = selectors.rank_of_existing_best(game=game, board=all_time, user_id=user.pk)
-    from scores.serializers import SubmissionSerializer
-
-    body = SubmissionSerializer(
-        {"score": score, "rank": rank, "personal_best": all_time in improved, "previous_best": previous}
-    ).data
-    return SubmissionResult(status=201, body=dict(body), replayed=False), dict.fromkeys(improved, (rank_key, now))
+    body = submission_wire(score=score, rank=rank, personal_best=all_time in improved, previous_best=previous)
+    return SubmissionResult(status=201, body=body, replayed=False), dict.fromkeys(improved, (rank_key, now))
 
 
 def _upsert_bests(
@@ -259,13 +256,13 @@ def _recompute_best(game: Game, user_id: int, board: Board) -> tuple[int, dateti
 
 
 def _publish(game: Game, result: SubmissionResult, improved: dict[Board, tuple[int, datetime]]) -> None:
-    user_id = result.body["score"]["user"]["id"]
-    for board, (rank_key, achieved_at) in improved.items() if ranking.enabled() else ():
+    if improved and ranking.enabled():
         try:
-            ranking.record_best(board, user_id=user_id, rank_key=rank_key, achieved_at=achieved_at)
+            ranking.record_bests(improved, user_id=result.body["score"]["user"]["id"])
         except ranking.RankingUnavailable as exc:
-            logger.warning("leaderboard not updated in Redis", extra={"board": str(board), "error": str(exc)})
-            mark_stale(board)
+            logger.warning("leaderboards not updated in Redis", extra={"game_id": game.pk, "error": str(exc)})
+            for board in improved:
+                mark_stale(board)
     page_cache.bump(game.pk)
     body = result.body
     broadcast.score_accepted(
@@ -273,7 +270,7 @@ def _publish(game: Game, result: SubmissionResult, improved: dict[Board, tuple[i
         score=body["score"],
         rank=body["rank"],
         # A better all-time best at rank 10 or above reshapes the top 10.
-        top_ten_changed=body["personal_best"] and body["rank"] <= TOP_TEN,
+        top_ten_changed=body["personalBest"] and body["rank"] <= TOP_TEN,
     )
 
 

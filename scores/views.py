@@ -1,8 +1,14 @@
 """Scores and leaderboards over HTTP, nested under a game."""
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -10,23 +16,27 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 
 from accounts.models import USERNAME_RULE
-from accounts.selectors import user_by_username
-from config.api.query import parse_int_in_range, parse_page_request
-from config.api.rendering import success_envelope
-from config.errors import NotFound, ValidationFailed
+from accounts.selectors import user_by_username, user_id_for_username
+from config.api.query import PageRequest, parse_int_in_range, parse_page_request
+from config.api.rendering import envelope_bytes
+from config.errors import AppError, NotFound, ValidationFailed
 from config.ratelimit import enforce_rate_limit
-from games.selectors import game_by_slug
-from scores import selectors, services
+from games.selectors import game_by_slug, known_game_id
+from scores import page_cache, selectors, services
 from scores.models import Period, Score
+from scores.periods import Board, current_board
 from scores.serializers import (
     AroundSerializer,
     EntrySerializer,
     ScoreSerializer,
     SubmissionSerializer,
     SubmitScoreInput,
+    entry_wire,
 )
 
 IDEMPOTENCY_KEY_MAX = 100
+# Leaderboard pages wholly within this many top entries are cached.
+CACHED_DEPTH = 100
 _IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX}}}")
 _USERNAME = re.compile(USERNAME_RULE)
 
@@ -36,11 +46,19 @@ PERIOD_PARAMETER = OpenApiParameter(
 
 
 class GameScopedMixin:
-    """Views under /games/{slug}/: the game, or a 404 for unknown and archived ones."""
+    """Views under /games/{slug}/: the game, or a 404 for unknown and archived
+    ones, looked up before anything else unless the view asks for it lazily."""
+
+    game_first = True
+
+    @cached_property
+    def game(self):
+        return game_by_slug(self.kwargs["game_slug"])
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.game = game_by_slug(self.kwargs["game_slug"])
+        if self.game_first:
+            self.game  # noqa: B018 - resolves the game, or raises the 404
 
 
 class ScorePermission(BasePermission):
@@ -117,7 +135,7 @@ class GameScoreViewSet(
             metadata=serializer.validated_data["metadata"],
             idempotency_key=key,
         )
-        response = Response(result.body, status=result.status)
+        response = _json(envelope_bytes(result.body), status=result.status)
         if result.replayed:
             response["Idempotency-Replayed"] = "true"
         return response
@@ -125,6 +143,55 @@ class GameScoreViewSet(
     def destroy(self, request, *args, **kwargs):
         services.delete_score(score=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _json(body: bytes, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+@dataclass(frozen=True)
+class _PageLookup:
+    period: str
+    page: PageRequest
+    now: datetime
+    board: Board
+    version: int | None  # None: not a cacheable page (or no cache)
+    body: bytes | None
+
+
+def _cached_page(request, game_id: int) -> _PageLookup:
+    """Parse a leaderboard page request and read its cached bytes, if any.
+    Raises ValidationFailed for bad parameters."""
+    period, page = _period(request), parse_page_request(request.query_params)
+    now = timezone.now()
+    board = current_board(game_id, period, now)
+    version, body = None, None
+    if page.offset + page.limit <= CACHED_DEPTH:
+        version, body = page_cache.lookup(board, page)  # the version is read before the board
+    return _PageLookup(period, page, now, board, version, body)
+
+
+@csrf_exempt  # DRF, which answers everything but the fast path, does its own CSRF checks
+def leaderboard(request, game_slug: str):
+    """GET leaderboard/, the hottest read: an anonymous request for a cached
+    top page of a game this process knows is answered here, from the cached
+    bytes, without DRF. Anything else goes to LeaderboardViewSet.list, which
+    is the same read done in full (and fills the cache)."""
+    game_id = known_game_id(game_slug)
+    if request.method == "GET" and game_id is not None and not _carries_credentials(request):
+        request.query_params = request.GET  # what the parsers read
+        try:
+            lookup = _cached_page(request, game_id)
+        except AppError:
+            lookup = None  # DRF answers the error in full
+        if lookup is not None and lookup.body is not None:
+            return _json(lookup.body)
+    return _leaderboard_in_full(request, game_slug=game_slug)
+
+
+def _carries_credentials(request) -> bool:
+    # Credentials are checked (and a bad token refused) only by the full path.
+    return "HTTP_AUTHORIZATION" in request.META or settings.ACCESS_COOKIE_NAME in request.COOKIES
 
 
 def _idempotency_key(request) -> str | None:
@@ -138,9 +205,12 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
+_PERIODS = frozenset(Period.values)
+
+
 def _period(request) -> str:
     period = request.query_params.get("period", Period.ALL)
-    if period not in Period.values:
+    if period not in _PERIODS:
         raise ValidationFailed.for_field("period", "period must be one of all, day, week, month.")
     return period
 
@@ -153,12 +223,24 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
 
     serializer_class = EntrySerializer
     filter_backends = []
+    game_first = False  # the top pages are served from cache without it
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action != "list":
+            self.game  # noqa: B018 - resolves the game, or raises the 404
 
     def list(self, request, *args, **kwargs):
-        period, page = _period(request), parse_page_request(request.query_params)
-        board = selectors.leaderboard_page(game=self.game, period=period, page=page)
-        data = EntrySerializer(board.entries, many=True).data
-        return Response(success_envelope(data, page.meta(board.total)))
+        """A page of the board. Pages within the top 100 are cached as bytes;
+        entries are built without serializers (hot paths make hundreds)."""
+        lookup = _cached_page(request, self.game.pk)
+        if lookup.body is not None:
+            return _json(lookup.body)
+        found = selectors.leaderboard_page(game=self.game, period=lookup.period, page=lookup.page, now=lookup.now)
+        body = envelope_bytes([entry_wire(entry) for entry in found.entries], lookup.page.meta(found.total))
+        if lookup.version is not None:
+            page_cache.store(lookup.board, lookup.page, lookup.version, body)
+        return _json(body)
 
     @extend_schema(
         parameters=[
@@ -173,16 +255,20 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
         own, around = selectors.leaderboard_around(
             game=self.game, period=_period(request), user_id=request.user.pk, radius=radius
         )
-        return Response(AroundSerializer({"entry": own, "around": around}).data)
+        data = {"entry": entry_wire(own) if own else None, "around": [entry_wire(entry) for entry in around]}
+        return _json(envelope_bytes(data))
 
     @extend_schema(parameters=[PERIOD_PARAMETER], responses={200: EntrySerializer})
     @action(detail=False, methods=["get"], url_path=r"users/(?P<username>[A-Za-z0-9_-]{1,30})")
     def user(self, request, username=None, *args, **kwargs):
         period = _period(request)
-        player = user_by_username(username)
+        player_id = user_id_for_username(username)
         entry = None
-        if player is not None:
-            entry = selectors.leaderboard_entry(game=self.game, period=period, user_id=player.pk)
+        if player_id is not None:
+            entry = selectors.leaderboard_entry(game=self.game, period=period, user_id=player_id)
         if entry is None:
             raise NotFound("This player has no entry on this leaderboard.")
-        return Response(EntrySerializer(entry).data)
+        return _json(envelope_bytes(entry_wire(entry)))
+
+
+_leaderboard_in_full = LeaderboardViewSet.as_view({"get": "list"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from django.http import JsonResponse
@@ -49,6 +50,20 @@ def error_response(error: AppError) -> JsonResponse:
         response[name] = value
     response.podium_envelope = True
     return response
+
+
+def format_datetime(moment) -> str:
+    """ISO 8601 in UTC with microseconds and `Z`, as every timestamp on the wire."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def envelope_bytes(data: Any, meta: dict[str, Any] | None = None) -> bytes:
+    """The success envelope, encoded, for data already in wire form (camelCase).
+    Hot read paths build these once and cache the bytes."""
+    body = {"success": True, "data": data}
+    if meta is not None:
+        body["meta"] = meta
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class EnvelopeRenderer(JSONRenderer):
