@@ -110,12 +110,30 @@ def cpu_line(cpu: dict) -> str:
     return line
 
 
+def foreign_cores(result: dict) -> float | None:
+    """Cores that other processes used during a measured run."""
+    cpu = result.get("cpuSeconds") or {}
+    return cpu.get("others", 0.0) / cpu["wall"] if cpu.get("wall") else None
+
+
+def busy_runs(results: dict, threshold: float = 0.25) -> dict:
+    runs = dict(results["http"])
+    if results.get("websocket"):
+        runs["websocket"] = results["websocket"]
+    found = {key: foreign_cores(result) for key, result in runs.items()}
+    return {key: round(cores, 2) for key, cores in found.items() if cores is not None and cores > threshold}
+
+
 def summary_table(results: dict) -> str:
     ceilings = results["ceilings"]
     rows = []
     for key, result in results["http"].items():
-        rows.append([key, *http_row(result, ceilings)])
-    return table(["scenario", *HTTP_HEADERS], rows, title="== All HTTP scenarios (wrk) ==")
+        rows.append([key, *http_row(result, ceilings), fmt(foreign_cores(result), 2)])
+    return table(
+        ["scenario", *HTTP_HEADERS, "others' cores"],
+        rows,
+        title="== All HTTP scenarios (wrk; others' cores: CPU used by processes outside the bench) ==",
+    )
 
 
 def rank_timing_table(timing: dict) -> str:
@@ -334,6 +352,7 @@ def write_chart(results: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     http = [(key, r) for key, r in results["http"].items() if "error" not in r]
     figure, (bars, curve) = plt.subplots(1, 2, figsize=(16, 6.5), gridspec_kw={"width_ratios": [1.6, 1]})
@@ -348,6 +367,7 @@ def write_chart(results: dict, path: Path) -> None:
     load = results["config"]["load"]
     bars.set_title(f"HTTP latency per scenario (wrk -t{load['threads']} -c{load['connections']} -d{load['seconds']}s)")
     bars.grid(axis="y", which="both", alpha=0.3)
+    bars.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     bars.legend()
 
     boards = (results.get("rankTiming") or {}).get("boards") or {}
@@ -364,6 +384,9 @@ def write_chart(results: dict, path: Path) -> None:
     curve.set_title("Rank lookup time vs board size (in-process selectors)")
     curve.axhline(5.0, color="grey", linewidth=0.8, linestyle=":")
     curve.grid(which="both", alpha=0.3)
+    curve.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    curve.yaxis.set_minor_formatter(NullFormatter())
+    curve.annotate("5 ms target", (sizes[0], 5.0), textcoords="offset points", xytext=(2, 3), fontsize=7)
     curve.legend(fontsize=7)
 
     figure.suptitle(f"Podium bench, {results['startedAt']} ({results['config']['mode']} run)")

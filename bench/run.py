@@ -13,7 +13,8 @@ it for real):
    with bench/ws_broadcast.py, the reads again with Redis stopped, and one
    REST worker against two;
 5. one table per scenario, the targets, bench/results/latest.json and
-   bench/results/latest.png (`--quick`: quick.json and quick.png).
+   bench/results/latest.png (`--quick`: quick.json and quick.png in the
+   run's scratch folder, so that a smoke run never replaces a full one).
 
 Everything it starts it stops, also on failure or Ctrl-C.
 """
@@ -90,7 +91,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="websocket broadcast rounds (default 20; 5 quick)")
     parser.add_argument("--rank-samples", type=int, default=200, help="random users per board for server time")
     parser.add_argument("--skip-ws", action="store_true", help="leave out the websocket scenarios")
-    parser.add_argument("--output", help="results file stem (default bench/results/latest, or quick with --quick)")
+    parser.add_argument(
+        "--quiet-cores",
+        type=float,
+        default=0.25,
+        help="before each measurement, wait while other processes use more than this many cores (default 0.25)",
+    )
+    parser.add_argument(
+        "--wait-quiet", type=int, help="seconds to wait for a quiet machine before each measurement (120; 10 quick)"
+    )
+    parser.add_argument(
+        "--output",
+        help="results file stem (default bench/results/latest; with --quick, quick in the run's scratch folder)",
+    )
     args = parser.parse_args(argv)
     args.data = QUICK if args.quick else FULL
     args.database = args.database or ("podium_bench_quick" if args.quick else "podium_bench")
@@ -98,8 +111,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     args.sockets = args.sockets or (200 if args.quick else 1000)
     args.rounds = args.rounds or (5 if args.quick else 20)
-    stem = args.output or str(BENCH / "results" / ("quick" if args.quick else "latest"))
-    args.json_path, args.png_path = Path(f"{stem}.json"), Path(f"{stem}.png")
+    args.wait_quiet = args.wait_quiet if args.wait_quiet is not None else (10 if args.quick else 120)
     return args
 
 
@@ -340,6 +352,40 @@ class Bench:
         self.sign_in()
         return True
 
+    def groups(self, server: Process | None = None) -> dict[str, int]:
+        """Process groups that are part of the measurement (for the CPU accounts)."""
+        groups = {}
+        if server or self.serve:
+            groups["server"] = (server or self.serve).popen.pid
+        if self.redis is not None:
+            groups["redis"] = self.redis.popen.pid
+        return groups
+
+    def wait_for_quiet(self, server: Process | None = None) -> dict:
+        """Until other processes (other people's tests, say) leave the CPUs
+        alone, for at most --wait-quiet seconds; what was seen goes on record."""
+        waited = 0
+        while True:
+            with CpuMeter(self.groups(server)) as cpu:
+                time.sleep(1.0)
+            busy = (cpu.result.get("others", 0.0) + cpu.result.get("postgresql", 0.0)) / cpu.result["wall"]
+            quiet = busy <= self.args.quiet_cores
+            if quiet or waited >= self.args.wait_quiet:
+                if not quiet:
+                    say(f"  still busy after {waited} s ({busy:.2f} cores): measuring anyway")
+                elif waited:
+                    say(f"  quiet after {waited} s")
+                return {"foreignCores": round(busy, 2), "waitedSeconds": waited, "quiet": quiet}
+            if waited == 0:
+                say(
+                    f"  machine busy: PostgreSQL {cpu.result.get('postgresql', 0.0):.2f} CPU-s, other processes "
+                    f"{cpu.result.get('others', 0.0):.2f} CPU-s in the last second "
+                    f"(busiest others: {cpu.result.get('othersTop', {})}); "
+                    f"waiting up to {self.args.wait_quiet} s for a quiet machine..."
+                )
+            time.sleep(2.0)
+            waited += 3
+
     # --- steps ---
 
     def prepare_data(self) -> None:
@@ -386,9 +432,11 @@ class Bench:
 
     def rank_timing(self) -> None:
         say(f"timing selectors in-process ({self.args.rank_samples} random users per scale board)...")
+        quiet = self.wait_for_quiet()
         timing = self.in_process(
             "rank_timing", scale_boards=self.args.data["scale"], samples=self.args.rank_samples, warmup=20, seed=7
         )
+        timing["machineBefore"] = quiet
         self.results["rankTiming"] = timing
         say(report.rank_timing_table(timing))
 
@@ -418,6 +466,7 @@ class Bench:
             result = self.measure(scenario, port=port, server=bare)
         finally:
             self.processes.stop(bare)
+        self.results["http"]["bare_asgi"] = result
         self.results["ceilings"]["bare"] = result.get("rps")
         say(report.scenario_table(result, self.results["ceilings"]))
 
@@ -443,10 +492,8 @@ class Bench:
         log = self.log if server is self.serve else None
         plain = server is not self.serve  # the bare ceiling: no per-response Lua in wrk
         url = f"http://127.0.0.1:{port}{scenario.url_path}"
-        result: dict = {"title": scenario.title, "loadAverageBefore": os.getloadavg()[0]}
-        groups = {"server": server.popen.pid} if server else {}
-        if self.redis is not None:
-            groups["redis"] = self.redis.popen.pid
+        result: dict = {"title": scenario.title, "machineBefore": self.wait_for_quiet(server)}
+        groups = self.groups(server)
         try:
             if log:
                 log.skip()
@@ -623,10 +670,10 @@ class Bench:
         say()
         say(f"websockets: {' '.join(command[1:])}")
         self.serve_died("before websockets")
+        quiet = self.wait_for_quiet()
         if self.log:
             self.log.skip()
-        groups = {"server": self.serve.popen.pid, "redis": self.redis.popen.pid}
-        with CpuMeter(groups) as cpu:
+        with CpuMeter(self.groups()) as cpu:
             done = subprocess.run(
                 command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=900, check=False
             )
@@ -634,7 +681,7 @@ class Bench:
         say("\n".join("  | " + line for line in done.stdout.rstrip().splitlines()))
         if done.stderr.strip():
             say("\n".join("  ! " + line for line in done.stderr.rstrip().splitlines()[-10:]))
-        ws: dict = {"exitCode": done.returncode, "command": " ".join(command[1:])}
+        ws: dict = {"exitCode": done.returncode, "command": " ".join(command[1:]), "machineBefore": quiet}
         if out.exists():
             ws.update(json.loads(out.read_text()))
             for round_ in (ws.get("broadcast") or {}).get("rounds", []):
@@ -710,6 +757,9 @@ def print_report(results: dict) -> None:
         say(report.rank_timing_table(results["rankTiming"]))
     if results.get("websocket"):
         say(report.websocket_table(results["websocket"]))
+    busy = report.busy_runs(results)
+    if busy:
+        say(f"NOTE: other processes used CPU during these measurements (cores): {busy}")
     say(report.targets_table(results["targets"]))
     for death in results.get("serverDeaths", []):
         first = "; ".join(f"{g['at']} {g['command'][:60]}" for g in death["firstToExit"][:3]) or "?"
@@ -725,6 +775,9 @@ def main(argv: list[str] | None = None) -> int:
         say("wrk is not installed (Debian package wrk; `make bench` installs it)")
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="podium-bench-"))
+    # A smoke run leaves bench/results/ to the full runs.
+    stem = args.output or str(workdir / "quick" if args.quick else BENCH / "results" / "latest")
+    args.json_path, args.png_path = Path(f"{stem}.json"), Path(f"{stem}.png")
     env = {
         **os.environ,
         "DATABASE_URL": f"{args.postgres}/{args.database}",

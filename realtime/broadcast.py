@@ -22,26 +22,31 @@ logger = logging.getLogger(__name__)
 
 def score_accepted(*, game: Game, score: dict, rank: int, top_ten_changed: bool) -> None:
     """Tell every socket watching `game` about a new score (`score` in wire
-    form, as in the 201) and, when it changed, the new top 10."""
-    _send(game, messages.score(game.slug, score, rank))
+    form, as in the 201) and, when it changed, the new top 10, in that order."""
+    texts = [messages.score(game.slug, score, rank)]
     if top_ten_changed:
-        leaderboard_changed(game=game)
+        texts.append(messages.leaderboard(game.slug, top_ten(game)))
+    _send(game, texts)
 
 
 def leaderboard_changed(*, game: Game) -> None:
-    _send(game, messages.leaderboard(game.slug, top_ten(game)))
+    _send(game, [messages.leaderboard(game.slug, top_ten(game))])
 
 
-def _send(game: Game, text: str) -> None:
+def _send(game: Game, texts: list[str]) -> None:
     group = game_group(game.pk)
-    event = {"type": BROADCAST, "group": group, "text": text}
     layer = get_channel_layer()
+
+    async def send_in_order():
+        for text in texts:
+            await layer.group_send(group, {"type": BROADCAST, "group": group, "text": text})
+
     try:
         if isinstance(layer, InMemoryChannelLayer):
             # Embedded default: one ASGI process, whose own loop holds the layer.
-            async_to_sync(layer.group_send)(group, event)
+            async_to_sync(send_in_order)()
         else:
-            _sender.send(layer.group_send(group, event))
+            _sender.submit(send_in_order(), game_id=game.pk)
     except Exception:  # a lost broadcast must not fail the request that caused it
         logger.exception("broadcast not sent", extra={"game_id": game.pk})
 
@@ -50,23 +55,35 @@ class _BackgroundLoop:
     """One event loop thread per process for sending to the Redis layer.
 
     Request threads (WSGI workers, or ASGI's sync threads) hand it their
-    group_send and wait for it: one Redis round trip on a connection the loop
-    keeps, instead of a new event loop and connection per broadcast."""
-
-    SEND_TIMEOUT = 2.0
+    broadcasts and go on: the response does not wait for the fan-out, and
+    the layer's connections are kept by one loop instead of a new loop and
+    connection per broadcast. Broadcasts run one after another, in the order
+    they were handed over."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
         self._pid: int | None = None
 
-    def send(self, coroutine) -> None:
-        asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result(timeout=self.SEND_TIMEOUT)
+    def submit(self, coroutine, *, game_id: int) -> None:
+        loop = self._running_loop()
+        loop.call_soon_threadsafe(self._queue.put_nowait, (coroutine, game_id))
+
+    async def _send_forever(self) -> None:
+        while True:
+            coroutine, game_id = await self._queue.get()
+            try:
+                await coroutine
+            except Exception:
+                logger.exception("broadcast not sent", extra={"game_id": game_id})
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():  # a forked worker starts its own
                 self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
+                self._queue = asyncio.Queue()
+                self._loop.create_task(self._send_forever())
                 threading.Thread(target=self._loop.run_forever, name="podium-broadcast", daemon=True).start()
             return self._loop
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Conflict, ValidationFailed
+from config.errors import AppError, Conflict, ValidationFailed
 from games.models import Game
 from realtime import broadcast
 from scores import page_cache, ranking, selectors
@@ -53,28 +53,28 @@ def submit_score(
     player submits from several processes at once: their submissions for a
     game are serialised by a lock, so `previousBest` is exact."""
     fingerprint = _fingerprint(game, value, metadata)
-    try:
-        with transaction.atomic():
-            _lock_player(game, user)
-            if idempotency_key:
-                # A repeat gets its first answer, even if the game has since
-                # closed or narrowed its bounds.
-                replay = _stored_response(user, idempotency_key, fingerprint)
-                if replay is not None:
-                    return replay
-            _refuse_unacceptable(game, value)
-            result, improved = _record_submission(game, user, value, metadata)
-            if idempotency_key:
-                _store_response(user, idempotency_key, fingerprint, result)
-            transaction.on_commit(lambda: _publish(game, result, improved), robust=True)
-            return result
-    except _KeyTakenMeanwhile:
-        # The same key was used concurrently for another game (so another
-        # lock); that submission won, and this one was rolled back.
-        replay = _stored_response(user, idempotency_key, fingerprint)
-        if replay is None:  # pragma: no cover - the winner committed before we saw the conflict
-            raise Conflict("This Idempotency-Key is already in use.") from None
-        return replay
+    for _attempt in range(2):
+        try:
+            return _submit_once(game, user, value, metadata, idempotency_key, fingerprint)
+        except _KeyTaken:
+            # The key was used before (a retry) or just now by a concurrent
+            # request, which won; this submission was rolled back.
+            replay = _stored_response(user, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+            # The record had outlived its 24 hours and is gone: go again.
+    raise Conflict("This Idempotency-Key is in use; retry.")
+
+
+@transaction.atomic
+def _submit_once(game, user, value, metadata, idempotency_key, fingerprint) -> SubmissionResult:
+    _lock_player(game, user)
+    _refuse_unacceptable(game, value, replay=(user, idempotency_key, fingerprint))
+    result, improved = _record_submission(game, user, value, metadata)
+    if idempotency_key:
+        _claim_key(user, idempotency_key, fingerprint, result)
+    transaction.on_commit(lambda: _publish(game, result, improved), robust=True)
+    return result
 
 
 def delete_score(*, score: Score) -> None:
@@ -98,7 +98,20 @@ def purge_idempotency_records(*, older_than: timedelta = IDEMPOTENCY_WINDOW) -> 
 # --- Submission steps --------------------------------------------------------------
 
 
-def _refuse_unacceptable(game: Game, value: int) -> None:
+def _refuse_unacceptable(game: Game, value: int, *, replay: tuple[User, str | None, str]) -> None:
+    """Raise for an inactive game or a value out of bounds, unless the request
+    repeats an earlier key: a repeat gets its first answer even if the game
+    has since closed or narrowed its bounds."""
+    try:
+        _refuse(game, value)
+    except AppError:
+        user, key, fingerprint = replay
+        if key and _stored_response(user, key, fingerprint) is not None:
+            raise _KeyTaken from None
+        raise
+
+
+def _refuse(game: Game, value: int) -> None:
     if not game.is_active:
         raise Conflict("This game is not accepting scores.")
     if game.min_score is not None and value < game.min_score:
@@ -187,11 +200,13 @@ def _upsert_bests(
 # --- Idempotency -----------------------------------------------------------------
 
 
-class _KeyTakenMeanwhile(Exception):
+class _KeyTaken(Exception):
     pass
 
 
 def _stored_response(user: User, key: str, fingerprint: str) -> SubmissionResult | None:
+    """The first response to this key, or None (no record, or an expired one,
+    which is deleted). Raises Conflict for the key with another body."""
     record = IdempotencyRecord.objects.filter(user=user, key=key).first()
     if record is None:
         return None
@@ -203,19 +218,20 @@ def _stored_response(user: User, key: str, fingerprint: str) -> SubmissionResult
     return SubmissionResult(status=record.status_code, body=record.response_body, replayed=True)
 
 
-def _store_response(user: User, key: str, fingerprint: str, result: SubmissionResult) -> None:
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                user=user,
-                key=key,
-                fingerprint=fingerprint,
-                status_code=result.status,
-                response_body=result.body,
-                created_at=timezone.now(),
-            )
-    except IntegrityError:
-        raise _KeyTakenMeanwhile from None
+def _claim_key(user: User, key: str, fingerprint: str, result: SubmissionResult) -> None:
+    """Store the response under the key, or raise _KeyTaken when the key
+    already has one (one INSERT … ON CONFLICT DO NOTHING: no savepoint, and a
+    concurrent request with the same key waits on it until the first commits)."""
+    table = IdempotencyRecord._meta.db_table
+    body = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(result.body, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, key, fingerprint, status_code, response_body, created_at) "  # noqa: S608 - our table; values are parameters
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [user.pk, key, fingerprint, result.status, body, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        if cursor.fetchone() is None:
+            raise _KeyTaken
 
 
 # --- Moderation --------------------------------------------------------------------
