@@ -52,21 +52,21 @@ USER_ID_CACHE_SECONDS = 3600
 
 
 def username_lookup_key(username: str) -> str:
-    return f"userid:{username.lower()}"
+    return f"userref:{username.lower()}"
 
 
-def user_id_for_username(username: str) -> int | None:
-    """The id of the user with this username (any case), cached: a rank
-    lookup by name needs no database query."""
+def user_ref_for_username(username: str) -> tuple[int, str] | None:
+    """(id, username as registered) of the user with this username in any
+    case, cached: a rank lookup by name needs no database query."""
     key = username_lookup_key(username)
-    user_id = cache.get(key)
-    if user_id is None:
+    ref = cache.get(key)
+    if ref is None:
         user = user_by_username(username)
         if user is None:
             return None
-        user_id = user.pk
-        cache.set(key, user_id, USER_ID_CACHE_SECONDS)
-    return user_id
+        ref = (user.pk, user.username)
+        cache.set(key, ref, USER_ID_CACHE_SECONDS)
+    return ref
 
 
 def auth_user_key(user_id) -> str:

@@ -3,13 +3,33 @@ from rest_framework import serializers
 
 from accounts.serializers import UserRefSerializer
 from config.api.fields import JSONObjectField, StrictBooleanField, StrictIntegerField
+from config.api.rendering import format_datetime
 from games.models import Game, ScoreOrder
 
 SLUG_RULE = r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z"
 
 
+def game_wire(game: Game, player_count: int) -> dict:
+    """A game on the wire (CONTRACT §4), built without a serializer."""
+    return {
+        "slug": game.slug,
+        "name": game.name,
+        "description": game.description,
+        "scoreOrder": game.score_order,
+        "minScore": game.min_score,
+        "maxScore": game.max_score,
+        "metadata": game.metadata,
+        "isActive": game.is_active,
+        "playerCount": player_count,
+        "owner": {"id": game.owner.pk, "username": game.owner.username},
+        "createdAt": format_datetime(game.created_at),
+        "updatedAt": format_datetime(game.updated_at),
+    }
+
+
 class GameSerializer(serializers.ModelSerializer):
-    """A game as clients see it, `playerCount` live from presence."""
+    """A game as clients see it, `playerCount` live from presence. (Fields for
+    the schema; the representation is game_wire's.)"""
 
     owner = UserRefSerializer(read_only=True)
     min_score = StrictIntegerField(allow_null=True)
@@ -37,9 +57,11 @@ class GameSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(min_value=0))
     def get_player_count(self, game: Game) -> int:
-        counts = self.context.get("player_counts", {})
-        count = counts.get(game.pk)
+        count = self.context.get("player_counts", {}).get(game.pk)
         return count.players if count else 0
+
+    def to_representation(self, game: Game) -> dict:
+        return game_wire(game, self.get_player_count(game))
 
 
 class GameUpdateInput(serializers.Serializer):

@@ -1,14 +1,16 @@
 """Games over HTTP: a thin viewset over games.services and games.selectors."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from config.api.query import parse_bool
+from config.api.rendering import envelope_bytes
 from config.errors import ValidationFailed
 from games import selectors, services
 from games.permissions import GamePermission
-from games.serializers import SLUG_RULE, GameCreateInput, GameSerializer, GameUpdateInput
+from games.serializers import SLUG_RULE, GameCreateInput, GameSerializer, GameUpdateInput, game_wire
 from realtime.presence import player_counts
 
 SEARCH_MAX = 100
@@ -68,8 +70,9 @@ class GameViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         game = self.get_object()
-        self._counts = player_counts([game.pk])
-        return Response(self.get_serializer(game).data)
+        count = player_counts([game.pk])[game.pk]
+        body = envelope_bytes(game_wire(game, count.players))
+        return HttpResponse(body, content_type="application/json")
 
     def create(self, request, *args, **kwargs):
         self.check_permissions(request)

@@ -64,14 +64,18 @@ def leaderboard_page(*, game: Game, period: str, page: PageRequest, now: datetim
     return _page_from_database(game, board, page)
 
 
-def leaderboard_entry(*, game: Game, period: str, user_id: int, now: datetime | None = None) -> Entry | None:
-    """A user's entry on a board, or None when they have none."""
-    own, _around = leaderboard_around(game=game, period=period, user_id=user_id, radius=0, now=now)
+def leaderboard_entry(
+    *, game: Game, period: str, user_id: int, username: str | None = None, now: datetime | None = None
+) -> Entry | None:
+    """A user's entry on a board, or None when they have none. A caller that
+    knows the username saves looking it up."""
+    known = {user_id: username} if username else None
+    own, _around = leaderboard_around(game=game, period=period, user_id=user_id, radius=0, now=now, known=known)
     return own
 
 
 def leaderboard_around(
-    *, game: Game, period: str, user_id: int, radius: int, now: datetime | None = None
+    *, game: Game, period: str, user_id: int, radius: int, now: datetime | None = None, known=None
 ) -> tuple[Entry | None, list[Entry]]:
     """A user's entry and the entries from their rank - radius to rank + radius."""
     board = current_board(game.pk, period, now or timezone.now())
@@ -80,7 +84,7 @@ def leaderboard_around(
         own, around = found
         if own is None:
             return None, []
-        entries = _entries(game, around)
+        entries = _entries(game, around, known=known)
         return next(entry for entry in entries if entry.user_id == user_id), entries
     return _around_from_database(game, board, user_id, radius)
 
@@ -137,8 +141,9 @@ def _from_redis(board: Board, read):
         return None
 
 
-def _entries(game: Game, ranked: list[ranking.RankedEntry]) -> list[Entry]:
-    names = usernames_by_id([entry.user_id for entry in ranked])
+def _entries(game: Game, ranked: list[ranking.RankedEntry], known: dict[int, str] | None = None) -> list[Entry]:
+    known = known or {}
+    names = {**usernames_by_id([entry.user_id for entry in ranked if entry.user_id not in known]), **known}
     return [
         Entry(
             rank=entry.rank,

@@ -16,7 +16,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 
 from accounts.models import USERNAME_RULE
-from accounts.selectors import user_by_username, user_id_for_username
+from accounts.selectors import user_by_username, user_ref_for_username
 from config.api.query import PageRequest, parse_int_in_range, parse_page_request
 from config.api.rendering import envelope_bytes
 from config.errors import AppError, NotFound, ValidationFailed
@@ -262,10 +262,10 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path=r"users/(?P<username>[A-Za-z0-9_-]{1,30})")
     def user(self, request, username=None, *args, **kwargs):
         period = _period(request)
-        player_id = user_id_for_username(username)
+        player = user_ref_for_username(username)
         entry = None
-        if player_id is not None:
-            entry = selectors.leaderboard_entry(game=self.game, period=period, user_id=player_id)
+        if player is not None:
+            entry = selectors.leaderboard_entry(game=self.game, period=period, user_id=player[0], username=player[1])
         if entry is None:
             raise NotFound("This player has no entry on this leaderboard.")
         return _json(envelope_bytes(entry_wire(entry)))
