@@ -65,7 +65,7 @@ CORS_ALLOW_HEADERS = [
 
 # --- Applications ----------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.PodiumAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
