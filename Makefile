@@ -10,7 +10,7 @@ PORT   ?= 8000
 # Development conveniences that production never gets: see README "Configuration".
 export PODIUM_DEV_SECRET ?= 1
 
-.PHONY: run test lint migrate serve bench clean
+.PHONY: run test test-reliability lint migrate serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not reliability"
+
+## test-reliability: fault injection (Redis and PostgreSQL outages, killed workers, racing retries); prints a table
+test-reliability: $(VENV)/.installed-dev
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/pytest -m reliability tests/reliability
 
 $(VENV)/.installed-bench: requirements.txt requirements-bench.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-bench.txt

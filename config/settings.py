@@ -159,6 +159,15 @@ REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="podium")
 if REDIS_URL and not re.match(r"^rediss?://", REDIS_URL):
     raise ImproperlyConfigured("REDIS_URL must start with redis:// or rediss://")
 
+# A Redis command that takes longer than this has failed: Podium answers from
+# PostgreSQL instead. After REDIS_BREAKER_FAILURES such failures in a row
+# the breaker (config.circuit) stops trying for REDIS_BREAKER_OPEN_SECONDS.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.04)
+REDIS_BREAKER_FAILURES = env.int("REDIS_BREAKER_FAILURES", default=2)
+REDIS_BREAKER_OPEN_SECONDS = env.float("REDIS_BREAKER_OPEN_SECONDS", default=2.0)
+if REDIS_TIMEOUT <= 0 or REDIS_BREAKER_FAILURES < 1 or REDIS_BREAKER_OPEN_SECONDS <= 0:
+    raise ImproperlyConfigured("REDIS_TIMEOUT, REDIS_BREAKER_FAILURES and REDIS_BREAKER_OPEN_SECONDS must be positive.")
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -167,8 +176,10 @@ if REDIS_URL:
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
-                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
+                # Every connection reports to, and obeys, the Redis circuit breaker.
+                "CONNECTION_POOL_CLASS": "config.circuit.GuardedConnectionPool",
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT,
                 "CONNECTION_POOL_KWARGS": {"max_connections": env.int("REDIS_POOL_MAX", default=50)},
             },
         }
@@ -176,8 +187,8 @@ if REDIS_URL:
     # A cache that fails answers "miss" (logged) instead of failing the
     # request: PostgreSQL still has every answer.
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    DJANGO_REDIS_LOGGER = "podium.cache"
+    # Not each one: the breaker logs when Redis goes and comes back.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

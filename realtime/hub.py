@@ -131,15 +131,23 @@ class Hub:
         return asyncio.get_running_loop().create_task(coroutine)
 
     async def _receive_forever(self) -> None:
+        failing = False
         while True:
             try:
                 event = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("channel layer receive failed; retrying")
+                # Logged once per outage (the breaker logs Redis' comings
+                # and goings); retried every second until it answers.
+                if not failing:
+                    logger.exception("channel layer receive failed; retrying every second")
+                failing = True
                 await asyncio.sleep(1)
                 continue
+            if failing:
+                logger.warning("channel layer receiving again")
+                failing = False
             if event.get("type") == BROADCAST:
                 # Hand over at once: a slow fan-out must not leave the
                 # layer's channel to fill up (it drops messages when full).

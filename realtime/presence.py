@@ -170,7 +170,16 @@ class RedisPresence:
         from redis.asyncio import BlockingConnectionPool, Redis
 
         self.url = url
-        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5)
+        from config.circuit import GuardedAsyncConnection
+
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=5,
+            connection_class=GuardedAsyncConnection,
+            socket_timeout=settings.REDIS_TIMEOUT * 4,
+            socket_connect_timeout=settings.REDIS_TIMEOUT * 4,
+        )
         self.client = Redis(connection_pool=pool)
         self.join_script = self.client.register_script(JOIN)
         self.leave_script = self.client.register_script(LEAVE)

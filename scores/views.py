@@ -25,6 +25,7 @@ from games.selectors import game_by_slug, known_game_id
 from scores import page_cache, selectors, services
 from scores.models import Period, Score
 from scores.periods import Board, current_board
+from scores.rebuild import stale_boards
 from scores.serializers import (
     AroundSerializer,
     EntrySerializer,
@@ -166,7 +167,9 @@ def _cached_page(request, game_id: int) -> _PageLookup:
     now = timezone.now()
     board = current_board(game_id, period, now)
     version, body = None, None
-    if page.offset + page.limit <= CACHED_DEPTH:
+    # A board that missed a write while Redis was away is rebuilt (by the
+    # selector) before any page of it is served again, cached ones included.
+    if page.offset + page.limit <= CACHED_DEPTH and board not in stale_boards():
         version, body = page_cache.lookup(board, page)  # the version is read before the board
     return _PageLookup(period, page, now, board, version, body)
 

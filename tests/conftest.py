@@ -17,6 +17,7 @@ from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
+from config.circuit import redis_breaker
 from realtime.presence import local_presence
 from scores.rebuild import stale_boards
 from tests.factories import PASSWORD, UserFactory
@@ -67,6 +68,7 @@ def _fast_hashes_and_clean_state(settings):
     clear_redis_state()
     stale_boards.cache_clear()
     local_presence().forget_everything()
+    redis_breaker.reset()
     yield
     clear_redis_state()
     stale_boards.cache_clear()
@@ -139,7 +141,11 @@ def private_redis(settings):
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": server.url,
             "KEY_PREFIX": settings.REDIS_KEY_PREFIX,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            "OPTIONS": {
+                "CONNECTION_POOL_CLASS": "config.circuit.GuardedConnectionPool",
+                "SOCKET_CONNECT_TIMEOUT": settings.REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": settings.REDIS_TIMEOUT,
+            },
         }
     }
     settings.DJANGO_REDIS_IGNORE_EXCEPTIONS = True
