@@ -131,7 +131,8 @@ def machine() -> dict:
     def version(command: list[str]) -> str:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
-            return (done.stdout or done.stderr).strip().splitlines()[0]
+            lines = (done.stdout or done.stderr).strip().splitlines()
+            return lines[0] if lines else ""
         return "?"
 
     commit = version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
