@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.middleware.csrf import get_token
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -27,7 +28,17 @@ from config.security_log import client_ip
 TAGS = ["auth"]
 
 
-class RegisterView(APIView):
+class AuthView(APIView):
+    """Every answer here carries tokens, a CSRF token or a user's own
+    details: no browser or proxy may keep a copy."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+
+class RegisterView(AuthView):
     authentication_classes = []
 
     @extend_schema(tags=TAGS, request=RegisterInput, responses={201: UserSerializer}, auth=[])
@@ -38,7 +49,7 @@ class RegisterView(APIView):
         return Response(UserSerializer(user, context={"viewer": user}).data, status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(AuthView):
     authentication_classes = []
 
     @extend_schema(tags=TAGS, request=LoginInput, responses={200: LoginOutput}, auth=[])
@@ -54,7 +65,7 @@ class LoginView(APIView):
         return response
 
 
-class RefreshView(APIView):
+class RefreshView(AuthView):
     authentication_classes = []
 
     @extend_schema(tags=TAGS, request=RefreshInput, responses={200: TokenPairOutput}, auth=[])
@@ -65,7 +76,7 @@ class RefreshView(APIView):
         return response
 
 
-class LogoutView(APIView):
+class LogoutView(AuthView):
     authentication_classes = []
 
     @extend_schema(tags=TAGS, request=RefreshInput, responses={204: None}, auth=[])
@@ -76,7 +87,7 @@ class LogoutView(APIView):
         return response
 
 
-class MeView(APIView):
+class MeView(AuthView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=TAGS, responses={200: UserSerializer})
@@ -84,7 +95,7 @@ class MeView(APIView):
         return Response(UserSerializer(request.user, context={"viewer": request.user}).data)
 
 
-class CsrfView(APIView):
+class CsrfView(AuthView):
     authentication_classes = []
 
     @extend_schema(tags=TAGS, responses={200: CsrfOutput}, auth=[])
