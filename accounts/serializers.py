@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import USERNAME_RULE, User
+from config.api.fields import EmailAddressField
 
 
 class UserRefSerializer(serializers.ModelSerializer):
@@ -15,7 +16,7 @@ class UserSerializer(serializers.ModelSerializer):
     """`{id, username, email, createdAt}`; `email` only to the user and staff."""
 
     created_at = serializers.DateTimeField(source="date_joined", read_only=True)
-    email = serializers.EmailField(required=False)
+    email = EmailAddressField(required=False)
 
     class Meta:
         model = User
@@ -30,13 +31,21 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailAddressField(max_length=254)
     username = serializers.RegexField(
         USERNAME_RULE,
         trim_whitespace=False,
         error_messages={"invalid": "Usernames are 3 to 30 letters, digits, underscores or hyphens."},
     )
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=128,
+        help_text=(
+            "Checked by the password validators: at least 8 characters, not a common password, "
+            "not only digits, not too like the username or email."
+        ),
+    )
 
 
 class LoginInput(serializers.Serializer):

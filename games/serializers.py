@@ -7,6 +7,7 @@ from config.api.rendering import format_datetime
 from games.models import Game, ScoreOrder
 
 SLUG_RULE = r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z"
+SLUG_MAX_LENGTH = 64  # Game.slug
 
 
 def game_wire(game: Game, player_count: int) -> dict:
@@ -77,7 +78,7 @@ class GameUpdateInput(serializers.Serializer):
 class GameCreateInput(GameUpdateInput):
     slug = serializers.RegexField(
         SLUG_RULE,
-        max_length=64,
+        max_length=SLUG_MAX_LENGTH,
         required=False,
         error_messages={"invalid": "Slugs are lowercase letters and digits separated by single hyphens."},
     )

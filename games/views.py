@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from config.api.query import parse_bool
 from config.api.rendering import envelope_bytes
+from config.api.schema import SIGNED_IN_OR_ANONYMOUS
 from config.errors import ValidationFailed
 from games import selectors, services
 from games.permissions import GamePermission
@@ -18,13 +19,15 @@ SEARCH_MAX = 100
 
 @extend_schema_view(
     list=extend_schema(
+        auth=SIGNED_IN_OR_ANONYMOUS,
         parameters=[
             OpenApiParameter(
                 "search", {"type": "string", "maxLength": SEARCH_MAX}, description="Name contains (any case)."
             ),
             OpenApiParameter("isActive", bool, description="true or false."),
-        ]
+        ],
     ),
+    retrieve=extend_schema(auth=SIGNED_IN_OR_ANONYMOUS),
     create=extend_schema(request=GameCreateInput, responses={201: GameSerializer}),
     partial_update=extend_schema(request=GameUpdateInput, responses={200: GameSerializer}),
     destroy=extend_schema(responses={204: None}, description="Archives the game (restorable in admin)."),

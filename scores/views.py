@@ -19,6 +19,7 @@ from accounts.models import USERNAME_RULE
 from accounts.selectors import user_by_username, user_ref_for_username
 from config.api.query import PageRequest, parse_int_in_range, parse_page_request
 from config.api.rendering import envelope_bytes
+from config.api.schema import SIGNED_IN_OR_ANONYMOUS
 from config.errors import AppError, NotFound, ValidationFailed
 from config.ratelimit import enforce_rate_limit
 from games.selectors import game_by_slug, known_game_id
@@ -40,6 +41,8 @@ IDEMPOTENCY_KEY_MAX = 100
 CACHED_DEPTH = 100
 _IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX}}}")
 _USERNAME = re.compile(USERNAME_RULE)
+USERNAME_SCHEMA = {"type": "string", "pattern": "^" + USERNAME_RULE[1:-2] + "$"}
+RADIUS_DEFAULT, RADIUS_MAX = 5, 50
 
 PERIOD_PARAMETER = OpenApiParameter(
     "period", str, enum=Period.values, description="Board period (UTC calendar): all (default), day, week, month."
@@ -77,8 +80,12 @@ class ScorePermission(BasePermission):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("user", str, description="Only this player's scores (username, any case).")]
+        auth=SIGNED_IN_OR_ANONYMOUS,
+        parameters=[
+            OpenApiParameter("user", USERNAME_SCHEMA, description="Only this player's scores (username, any case).")
+        ],
     ),
+    retrieve=extend_schema(auth=SIGNED_IN_OR_ANONYMOUS),
     create=extend_schema(
         request=SubmitScoreInput,
         responses={201: SubmissionSerializer},
@@ -248,13 +255,17 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[
             PERIOD_PARAMETER,
-            OpenApiParameter("radius", int, description="Entries on each side, 0 to 50 (default 5)."),
+            OpenApiParameter(
+                "radius",
+                {"type": "integer", "minimum": 0, "maximum": RADIUS_MAX, "default": RADIUS_DEFAULT},
+                description=f"Entries on each side, 0 to {RADIUS_MAX} (default {RADIUS_DEFAULT}).",
+            ),
         ],
         responses={200: AroundSerializer},
     )
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated])
     def me(self, request, *args, **kwargs):
-        radius = parse_int_in_range(request.query_params, "radius", default=5, low=0, high=50)
+        radius = parse_int_in_range(request.query_params, "radius", default=RADIUS_DEFAULT, low=0, high=RADIUS_MAX)
         own, around = selectors.leaderboard_around(
             game=self.game, period=_period(request), user_id=request.user.pk, radius=radius
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,7 +32,13 @@ class StrictIntegerField(serializers.Field):
         return int(value)
 
 
-@extend_schema_field({"type": "object", "additionalProperties": True})
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "Any JSON object, kept verbatim, within a size and nesting limit; no NUL in its strings.",
+    }
+)
 class JSONObjectField(serializers.Field):
     """A JSON object stored verbatim, within size and nesting limits.
 
@@ -90,3 +97,10 @@ class StrictBooleanField(serializers.Field):
 
     def to_representation(self, value):
         return bool(value)
+
+
+@extend_schema_field(OpenApiTypes.IDN_EMAIL)
+class EmailAddressField(serializers.EmailField):
+    """Django's email validation, which takes internationalized domains
+    (`ana@exämple.com`): the schema's format is `idn-email`, since `email`
+    would call those addresses invalid."""

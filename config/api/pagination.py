@@ -6,15 +6,15 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from config.api.query import PageRequest, parse_page_request, parse_sort
+from config.api.query import MAX_LIMIT, MAX_PAGE, PageRequest, parse_page_request, parse_sort
 from config.api.rendering import success_envelope
 
 META_SCHEMA = {
     "type": "object",
     "required": ["page", "limit", "total", "pages", "hasNext", "hasPrev"],
     "properties": {
-        "page": {"type": "integer", "minimum": 1},
-        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+        "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
         "total": {"type": "integer", "minimum": 0},
         "pages": {"type": "integer", "minimum": 0},
         "hasNext": {"type": "boolean"},
@@ -27,15 +27,15 @@ PAGE_PARAMETERS = [
         "name": "page",
         "in": "query",
         "required": False,
-        "description": "Page number, from 1. A page past the end is an empty list.",
-        "schema": {"type": "integer", "minimum": 1, "default": 1},
+        "description": f"Page number, 1 to {MAX_PAGE}. A page past the end is an empty list.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     },
     {
         "name": "limit",
         "in": "query",
         "required": False,
-        "description": "Items per page, 1 to 100.",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        "description": f"Items per page, 1 to {MAX_LIMIT}.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
     },
 ]
 

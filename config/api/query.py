@@ -16,6 +16,9 @@ from config.errors import ValidationFailed
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Pages past any real list, yet small enough that every offset stays a
+# 64-bit integer for the database and Redis.
+MAX_PAGE = 10**12 - 1
 _DIGITS = re.compile(r"[0-9]{1,12}")
 
 
@@ -62,9 +65,9 @@ def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: i
 
 
 def parse_page_request(params: Mapping[str, str]) -> PageRequest:
-    """`?page` (≥ 1, default 1) and `?limit` (1 to 100, default 20)."""
+    """`?page` (1 to MAX_PAGE, default 1) and `?limit` (1 to 100, default 20)."""
     return PageRequest(
-        page=_positive_int(params, "page", 1, None),
+        page=_positive_int(params, "page", 1, MAX_PAGE),
         limit=_positive_int(params, "limit", DEFAULT_LIMIT, MAX_LIMIT),
     )
 

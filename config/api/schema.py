@@ -7,6 +7,18 @@ error envelope for every status the API can answer with.
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
+
+from games.serializers import SLUG_MAX_LENGTH, SLUG_RULE
+
+# The security of an operation anyone may call: a bearer token or the access
+# cookie when one is sent (and then it must be valid), else anonymous.
+SIGNED_IN_OR_ANONYMOUS = [{"jwtAuth": []}, {"accessCookie": []}, {}]
+
+# Path parameters naming a game: the URL pattern cannot say how long a slug
+# may be, so the schema does.
+GAME_SLUG_PATH_SCHEMA = {"type": "string", "pattern": "^" + SLUG_RULE[1:-2] + "$", "maxLength": SLUG_MAX_LENGTH}
+GAME_SLUG_PATH_PARAMETERS = ("slug", "game_slug")
 
 ERROR_ENVELOPE_SCHEMA = {
     "type": "object",
@@ -72,6 +84,17 @@ def _success_envelope(schema: dict) -> dict:
 
 
 class EnvelopeAutoSchema(AutoSchema):
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        for name in GAME_SLUG_PATH_PARAMETERS:
+            if f"{{{name}}}" in self.path:
+                parameters.append(
+                    OpenApiParameter(
+                        name, GAME_SLUG_PATH_SCHEMA, location=OpenApiParameter.PATH, description="A game's slug."
+                    )
+                )
+        return parameters
+
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         if not ("200" <= status_code < "300") or "content" not in response:
