@@ -15,7 +15,7 @@ PLAYER_COUNT_COALESCE_SECONDS, always with the latest numbers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import io
 import logging
 import weakref
 from typing import Protocol
@@ -32,6 +32,7 @@ from realtime.selectors import lobby_games
 logger = logging.getLogger(__name__)
 
 BROADCAST = "podium.broadcast"
+STOP_TIMEOUT_SECONDS = 5
 
 
 class Recipient(Protocol):
@@ -210,11 +211,16 @@ class Hub:
                 await self._deliver({"group": LOBBY_GROUP, "text": text, "latest_of": f"{LOBBY_GROUP}:{slug}"})
 
     async def stop(self) -> None:
+        """Cancel the loops and wait for them, but never forever: a loop stuck
+        in a library call must not keep the process from shutting down."""
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self.tasks:
+            _, stuck = await asyncio.wait(self.tasks, timeout=STOP_TIMEOUT_SECONDS)
+            for task in stuck:
+                where = io.StringIO()
+                task.print_stack(file=where)
+                logger.warning("realtime loop did not stop when cancelled", extra={"stack": where.getvalue()})
         self.tasks = []
 
     @staticmethod
