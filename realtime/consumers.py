@@ -14,12 +14,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from config.errors import NotFound
 from games.selectors import game_by_slug
 from realtime import messages
-from realtime.hub import get_hub, lobby_counts
+from realtime.hub import RealtimeUnavailable, get_hub, lobby_counts
 from realtime.selectors import top_ten
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_POLICY = 1008
+# Redis (presence, channel layer) cannot take the socket now; clients retry.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 MAX_MESSAGE_CHARS = 4096
 # Client messages: a burst of 20, then 10 a second; past that each is refused
@@ -138,9 +140,13 @@ class GameConsumer(PodiumConsumer):
             await self.close(CLOSE_NOT_FOUND)
             return
         user = self.scope["user"]
-        update = await get_hub().attach(
-            self, game_id=game.pk, slug=game.slug, user_id=user.pk if user.is_authenticated else None
-        )
+        try:
+            update = await get_hub().attach(
+                self, game_id=game.pk, slug=game.slug, user_id=user.pk if user.is_authenticated else None
+            )
+        except RealtimeUnavailable:
+            await self.close(CLOSE_TRY_AGAIN_LATER)
+            return
         self.game = game
         leaderboard = await database_sync_to_async(top_ten)(game)
         await self.send(text_data=messages.snapshot(game.slug, update.count, leaderboard))
@@ -162,9 +168,14 @@ class LobbyConsumer(PodiumConsumer):
 
     async def connect(self):
         await self.accept()
-        await get_hub().attach_lobby(self)
-        self.attached = True
-        await self.send(text_data=messages.lobby_snapshot(await lobby_counts()))
+        try:
+            await get_hub().attach_lobby(self)
+            self.attached = True
+            counts = await lobby_counts()
+        except RealtimeUnavailable:
+            await self.close(CLOSE_TRY_AGAIN_LATER)
+            return
+        await self.send(text_data=messages.lobby_snapshot(counts))
         await self.start_deliveries()
 
     async def leave(self) -> None:

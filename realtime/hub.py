@@ -23,6 +23,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from realtime import messages
 from realtime.groups import LOBBY_GROUP, game_group
@@ -32,7 +33,13 @@ from realtime.selectors import lobby_games
 logger = logging.getLogger(__name__)
 
 BROADCAST = "podium.broadcast"
+_REDIS_FAILURES = (RedisError, OSError)
 STOP_TIMEOUT_SECONDS = 5
+
+
+class RealtimeUnavailable(Exception):
+    """Redis, which holds presence and the channel layer, cannot take a new
+    socket now (down, or the circuit breaker is open)."""
 
 
 class Recipient(Protocol):
@@ -65,9 +72,15 @@ class Hub:
         # The new socket's snapshot may show other numbers than the last
         # announcement: the next one must go out even if it repeats it.
         self.last_count.pop(f"{game_group(game_id)}:{slug}", None)
-        if len(local) == 1:
-            await self.layer.group_add(game_group(game_id), self.channel)
-        update = await async_presence().join(game_id, socket.connection_id, user_id)
+        try:
+            if len(local) == 1:
+                await self.layer.group_add(game_group(game_id), self.channel)
+            update = await async_presence().join(game_id, socket.connection_id, user_id)
+        except _REDIS_FAILURES as exc:
+            del local[socket.connection_id]
+            if not local:
+                del self.sockets[game_id]
+            raise RealtimeUnavailable from exc
         self.announce_count(game_id)
         return update
 
@@ -86,7 +99,11 @@ class Hub:
         self.lobby[socket.connection_id] = socket
         self.last_count = {key: text for key, text in self.last_count.items() if not key.startswith(LOBBY_GROUP)}
         if len(self.lobby) == 1:
-            await self.layer.group_add(LOBBY_GROUP, self.channel)
+            try:
+                await self.layer.group_add(LOBBY_GROUP, self.channel)
+            except _REDIS_FAILURES as exc:
+                del self.lobby[socket.connection_id]
+                raise RealtimeUnavailable from exc
 
     async def detach_lobby(self, socket: Recipient) -> None:
         if self.lobby.pop(socket.connection_id, None) is not None and not self.lobby:
@@ -252,4 +269,7 @@ async def stop_hub() -> None:
 async def lobby_counts() -> list[tuple[str, PlayerCount]]:
     presence = async_presence()
     games = await database_sync_to_async(lobby_games)()
-    return [(slug, await presence.count(game_id)) for game_id, slug in games]
+    try:
+        return [(slug, await presence.count(game_id)) for game_id, slug in games]
+    except _REDIS_FAILURES as exc:
+        raise RealtimeUnavailable from exc

@@ -78,6 +78,11 @@ class LiveServer:
             "PODIUM_DEV_SECRET": "1",
             "PRESENCE_TTL_SECONDS": str(self.presence_ttl_seconds),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # These servers share two cores with Chromium and the suite: at the
+            # production 40 ms a scheduling stall can trip the Redis breaker,
+            # which is not what these tests are about (tests/reliability and
+            # tests/realtime/test_redis_unavailable.py are).
+            "REDIS_TIMEOUT": "1",
         }
 
     def spawn(self) -> None:
