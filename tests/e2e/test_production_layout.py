@@ -30,7 +30,7 @@ def layout(transactional_db, settings, tmp_path):
         if REQUIRE_SERVICES:
             pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
         pytest.skip(message)
-    port = free_port()
+    port, live_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url_of_this_test(),
@@ -40,10 +40,11 @@ def layout(transactional_db, settings, tmp_path):
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "REST_PORT": str(free_port()),
-        "LIVE_PORT": str(free_port()),
+        "LIVE_PORT": str(live_port),
         "REST_WORKERS": "2",
         "LOGIN_RATE": "2/m",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "REDIS_TIMEOUT": "1",  # see tests/e2e/live_servers.py
     }
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
@@ -57,20 +58,23 @@ def layout(transactional_db, settings, tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(base, process, log)
+        # nginx answers as soon as granian does; the websockets' uvicorn may
+        # still be starting (nginx would answer 502 for /ws/ until it is up).
+        for ready_url in (f"{base}/healthz", f"http://127.0.0.1:{live_port}/healthz"):
+            _wait_until_ready(ready_url, process, log)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
 
 
-def _wait_until_ready(base, process, log) -> None:
+def _wait_until_ready(url, process, log) -> None:
     deadline = time.monotonic() + 45
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"deploy/serve exited:\n{log.read_text(errors='replace')[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
                 if response.status == 200:
                     return
         except OSError:
