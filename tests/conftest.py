@@ -23,6 +23,14 @@ from scores.rebuild import stale_boards
 from tests.factories import PASSWORD, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("PODIUM_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(message: str):
+    """What a test does when something it needs is missing here: skip, or
+    fail under PODIUM_REQUIRE_SERVICES=1 (CI), where nothing may be missing."""
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
 # Captured once: tests may point the settings at a dead Redis, cleanup may not.
 SUITE_REDIS_URL = settings.REDIS_URL
 SUITE_KEY_PREFIX = settings.REDIS_KEY_PREFIX
@@ -55,10 +63,7 @@ def pytest_sessionstart(session):
 def pytest_runtest_setup(item):
     for marker, available in (("postgres", using_postgres), ("redis", using_redis)):
         if item.get_closest_marker(marker) and not available():
-            message = f"needs {marker}, which is not configured"
-            if REQUIRE_SERVICES:
-                pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
-            pytest.skip(message)
+            unavailable(f"needs {marker}, which is not configured")
 
 
 @pytest.fixture(autouse=True)
@@ -130,10 +135,7 @@ def private_redis(settings):
     (`.stop()`) for real; Podium's settings point at it for the test."""
     server = PrivateRedis()
     if server.binary is None:
-        message = "needs the redis-server binary"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        unavailable("needs the redis-server binary")
     server.start()
     settings.REDIS_URL = server.url
     settings.CACHES = {

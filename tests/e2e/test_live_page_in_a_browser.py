@@ -12,7 +12,7 @@ import pytest
 from websockets.sync.client import connect
 
 from accounts.services import issue_tokens
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import unavailable
 from tests.e2e.live_servers import ROOT, Servers, submit_score
 from tests.factories import GameFactory, UserFactory
 
@@ -88,9 +88,7 @@ class Browser:
 
 def require_browser() -> None:
     if reason := browser_missing():
-        if REQUIRE_SERVICES:
-            pytest.fail(reason + " (PODIUM_REQUIRE_SERVICES=1)")
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 @pytest.fixture

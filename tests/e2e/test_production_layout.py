@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from accounts.services import issue_tokens
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import unavailable
 from tests.e2e.live_servers import ROOT, call, database_url_of_this_test, free_port, watching
 from tests.factories import GameFactory, UserFactory
 
@@ -26,10 +26,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 @pytest.fixture
 def layout(transactional_db, settings, tmp_path):
     if not os.path.exists(NGINX):
-        message = "needs nginx (apt-get install nginx-light)"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        unavailable("needs nginx (apt-get install nginx-light)")
     port, live_port = free_port(), free_port()
     env = {
         **os.environ,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.live_servers import Servers
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -26,6 +28,16 @@ class FaultRecord:
 
 
 RECORDS: list[FaultRecord] = []
+
+
+@pytest.fixture
+def servers(transactional_db, tmp_path, monkeypatch):
+    """Podium server processes for the test (see tests.e2e.live_servers),
+    with submissions unlimited."""
+    monkeypatch.setenv("SCORE_RATE", "100000/m")
+    fleet = Servers(log_dir=tmp_path)
+    yield fleet
+    fleet.stop_all()
 
 
 @pytest.fixture

@@ -11,19 +11,11 @@ import pytest
 
 from accounts.services import issue_tokens
 from scores.models import Score
-from tests.e2e.live_servers import Servers, call
+from tests.e2e.live_servers import call
 from tests.factories import GameFactory, UserFactory
 from tests.reliability.test_worker_crash import call_with_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def servers(transactional_db, tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORE_RATE", "100000/m")
-    fleet = Servers(log_dir=tmp_path)
-    yield fleet
-    fleet.stop_all()
 
 
 @pytest.mark.fault("One submission retried 10 times at once, on two servers")

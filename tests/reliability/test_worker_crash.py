@@ -11,21 +11,13 @@ import pytest
 
 from accounts.services import issue_tokens
 from scores.models import IdempotencyRecord, Score
-from tests.e2e.live_servers import Servers, call, watching
+from tests.e2e.live_servers import call, watching
 from tests.factories import GameFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 TTL_SECONDS = 3
 PLAYERS, SUBMISSIONS_EACH = 10, 20
-
-
-@pytest.fixture
-def servers(transactional_db, tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORE_RATE", "100000/m")
-    fleet = Servers(log_dir=tmp_path)
-    yield fleet
-    fleet.stop_all()
 
 
 @pytest.mark.fault("One of two servers SIGKILLed under load; clients retry")
