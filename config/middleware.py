@@ -3,15 +3,17 @@ error envelope for everything under /api/ that DRF does not answer itself."""
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 import time
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.utils.http import parse_header_parameters
 from rest_framework.response import Response as DrfResponse
 
 from config import errors
@@ -90,17 +92,54 @@ class BodyLimitMiddleware:
         return self.get_response(request)
 
 
-class JsonBodyMiddleware:
-    """Under /api/, a request body must be JSON (415 otherwise)."""
+class ContentTypeMiddleware:
+    """What a request's Content-Type may say.
+
+    Under /api/ a body must be `application/json` (415 otherwise). Every body
+    is UTF-8 (RFC 8259 for JSON; browsers send forms so): Django would decode
+    a body, and the query string with it, in any codec the client names, and
+    that includes `rot13`, `base64` or `zlib`, which are not text, and UTF-7,
+    which yields code points no database stores. A body in any other charset
+    is a 415; a request without a body has nothing to decode, so a charset it
+    names is ignored and its query string is read as UTF-8.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         content_type = request.META.get("CONTENT_TYPE", "")
-        if is_api_path(request.path) and _has_body(request) and not _JSON_MEDIA_TYPE.match(content_type):
+        charset = declared_charset(content_type)
+        utf8 = charset is None or canonical_charset(charset) == "utf-8"
+        api = is_api_path(request.path)
+        if not _has_body(request):
+            if not utf8:
+                request.encoding = None  # Django's default, UTF-8
+            return self.get_response(request)
+        if api and not _JSON_MEDIA_TYPE.match(content_type):
             return error_response(errors.UnsupportedMediaType())
+        if not utf8:
+            message = f'Bodies are read as UTF-8 only, not "{charset[:40]}"; send UTF-8 (or no charset).'
+            if api:
+                return error_response(errors.UnsupportedMediaType(message))
+            return HttpResponse(message, status=415, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+def declared_charset(content_type: str) -> str | None:
+    """The `charset` parameter of a Content-Type header as sent, or None."""
+    if "charset" not in content_type.lower():
+        return None
+    _media_type, params = parse_header_parameters(content_type)
+    return params.get("charset")
+
+
+def canonical_charset(name: str) -> str | None:
+    """Python's name for a charset (`UTF8` → `utf-8`), or None for no codec at all."""
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, TypeError, ValueError):
+        return None
 
 
 def _has_body(request) -> bool:
@@ -136,8 +175,6 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
             return None
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(errors.PayloadTooLarge())
         if isinstance(exception, (OperationalError, InterfaceError)) or _is_pool_timeout(exception):
             error_logger.error("database unavailable", exc_info=exception)
             return error_response(errors.ServiceUnavailable())

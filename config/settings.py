@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.ApiErrorMiddleware",
-    "config.middleware.JsonBodyMiddleware",
+    "config.middleware.ContentTypeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

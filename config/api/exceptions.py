@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import BadRequest as DjangoBadRequest
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
@@ -61,6 +70,8 @@ def to_app_error(exc: Exception, request=None) -> errors.AppError | None:
         return exc
     if isinstance(exc, Ratelimited):  # a PermissionDenied subclass: first
         return errors.RateLimited(retry_after=60)
+    if isinstance(exc, (SuspiciousOperation, DjangoBadRequest)):
+        return _malformed(exc)
     if isinstance(exc, drf.ValidationError):
         details = field_errors(exc.detail)
         message = details[0].message if len(details) == 1 else errors.ValidationFailed.message
@@ -84,6 +95,20 @@ def to_app_error(exc: Exception, request=None) -> errors.AppError | None:
     if isinstance(exc, drf.APIException):
         return errors.error_for_status(exc.status_code)
     return None
+
+
+def _malformed(exc: Exception) -> errors.AppError:
+    """Django's refusals of a request it will not read, in the client's terms.
+    (Its own messages name settings and internals.)"""
+    if isinstance(exc, RequestDataTooBig):
+        return errors.PayloadTooLarge()
+    if isinstance(exc, TooManyFieldsSent):
+        return errors.BadRequest(f"Too many parameters: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} are read.")
+    if isinstance(exc, TooManyFilesSent):
+        return errors.BadRequest("Too many files in one request.")
+    if isinstance(exc, DisallowedHost):
+        return errors.BadRequest("The Host header names a host this server does not serve.")
+    return errors.BadRequest()
 
 
 def _auth_message(exc: drf.APIException) -> str:

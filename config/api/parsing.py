@@ -1,52 +1,77 @@
-"""Request bodies: one JSON object, camelCase keys re-cased to snake_case."""
+"""Request bodies: one JSON object in UTF-8, camelCase keys re-cased to snake_case.
+
+Every refusal says what was wrong in the client's terms (where the JSON
+broke, which byte was not UTF-8), never in Python's.
+"""
 
 import json
 import math
-import re
 
-from django.conf import settings
 from djangorestframework_camel_case.settings import api_settings as camel_settings
 from djangorestframework_camel_case.util import underscoreize
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-# A \uD800-\uDFFF escape: a surrogate, valid only as half of a pair.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+# Python refuses to convert integers longer than this (sys.int_info); no
+# client value comes close (values and subscores are within ±2^53).
+MAX_NUMBER_DIGITS = 4300
+
+
+class _Refused(ValueError):
+    """A body that is JSON to Python but not to the contract."""
 
 
 def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+    raise _Refused(f"{name} is not a JSON number.")
 
 
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise ValueError(f"{text} is too large a number")
+        raise _Refused(f"the number {text[:20]} is too large.")
     return number
 
 
-def _refuse_lone_surrogates(text: str, data) -> None:
-    """Unpaired surrogates decode into strings no database can store."""
-    if _SURROGATE_ESCAPE.search(text):
-        try:
-            json.dumps(data, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            raise ValueError("unpaired surrogate in a string") from None
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _Refused(f"a number has more than {MAX_NUMBER_DIGITS} digits.")
+    return int(text)
+
+
+def _refuse_lone_surrogates(data) -> None:
+    """Strings are text: an unpaired surrogate (say `\\uD800` alone) is not,
+    and no database stores it. Checked on the decoded strings, however the
+    body spelt them."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise _Refused("a string holds an unpaired surrogate (\\uD800 to \\uDFFF), which is not text.") from None
 
 
 class CamelCaseObjectParser(BaseParser):
+    """JSON in UTF-8 only: config.middleware.ContentTypeMiddleware has already
+    refused bodies in any other charset with a 415."""
+
     media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read()
         try:
-            text = stream.read().decode(encoding)
-            data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-            _refuse_lone_surrogates(text, data)
-            if not isinstance(data, dict):
-                raise ParseError("The request body must be a JSON object.")
-            return underscoreize(data, **camel_settings.JSON_UNDERSCOREIZE)
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
+        text = text.removeprefix("\ufeff")  # a byte order mark, which RFC 8259 lets a reader ignore
+        try:
+            data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+            _refuse_lone_surrogates(data)
+        except json.JSONDecodeError as exc:
+            raise ParseError(
+                f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
+        except _Refused as exc:
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
         except RecursionError:
             raise ParseError("The request body is nested too deeply.") from None
+        if not isinstance(data, dict):
+            raise ParseError("The request body must be a JSON object.")
+        return underscoreize(data, **camel_settings.JSON_UNDERSCOREIZE)
