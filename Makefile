@@ -31,8 +31,7 @@ migrate: $(VENV)/.installed-run
 ## run: install, migrate, load the demo data (once), serve HTTP and websockets on $(HOST):$(PORT)
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log \
-		--ws-max-size 65536 --ws-per-message-deflate false --log-config config/uvicorn-logging.json
+	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) deploy/serve-single
 
 ## serve: the production layout on one host (nginx, WSGI workers, ASGI for websockets); see README
 serve: migrate

@@ -13,13 +13,27 @@ from django.http import HttpRequest
 logger = logging.getLogger("podium.security")
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_address(peer: str | None, named_by_proxy: str | None) -> str:
     """The client's address: the socket's peer, or, when that peer is a
-    trusted reverse proxy (TRUSTED_PROXIES), the address it names."""
-    peer = request.META.get("REMOTE_ADDR") or "-"
-    if peer in settings.TRUSTED_PROXIES:
-        return request.META.get("HTTP_X_REAL_IP") or peer
+    trusted reverse proxy (TRUSTED_PROXIES), the address it names in
+    X-Real-IP. Nothing else a client sends (X-Forwarded-For, Forwarded) is
+    believed: the servers are started without proxy-header handling, so the
+    peer is the real one. The same rule for HTTP and websockets."""
+    peer = peer or "-"
+    if peer in settings.TRUSTED_PROXIES and named_by_proxy:
+        return named_by_proxy.strip()[:64]
     return peer
+
+
+def client_ip(request: HttpRequest) -> str:
+    return client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_REAL_IP"))
+
+
+def socket_client_address(scope) -> str:
+    """client_address for a websocket's ASGI scope."""
+    peer = (scope.get("client") or ("-", 0))[0]
+    named = next((value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"x-real-ip"), None)
+    return client_address(peer, named)
 
 
 def log_security_event(event: str, request: HttpRequest | None = None, **fields: object) -> None:
@@ -29,3 +43,8 @@ def log_security_event(event: str, request: HttpRequest | None = None, **fields:
         extra.setdefault("path", request.path)
         extra.setdefault("method", request.method)
     logger.warning(event, extra=extra)
+
+
+def log_socket_event(event: str, scope, **fields: object) -> None:
+    """log_security_event for a websocket, from its ASGI scope."""
+    logger.warning(event, extra={"event": event, "ip": socket_client_address(scope), "path": scope["path"], **fields})

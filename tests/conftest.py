@@ -20,6 +20,7 @@ from accounts.services import issue_tokens
 from config.circuit import redis_breaker
 from realtime.presence import local_presence
 from scores.rebuild import stale_boards
+from tests.e2e.live_servers import NGINX, ProductionLayout, Servers
 from tests.factories import PASSWORD, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("PODIUM_REQUIRE_SERVICES") == "1"
@@ -31,6 +32,8 @@ def unavailable(message: str):
     if REQUIRE_SERVICES:
         pytest.fail(message + " (PODIUM_REQUIRE_SERVICES=1)")
     pytest.skip(message)
+
+
 # Captured once: tests may point the settings at a dead Redis, cleanup may not.
 SUITE_REDIS_URL = settings.REDIS_URL
 SUITE_KEY_PREFIX = settings.REDIS_KEY_PREFIX
@@ -193,6 +196,33 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def servers(transactional_db, tmp_path):
+    """Podium server processes as `make run` starts them (tests.e2e.live_servers)."""
+    fleet = Servers(log_dir=tmp_path)
+    yield fleet
+    fleet.stop_all()
+
+
+@pytest.fixture
+def production_layout(transactional_db, tmp_path):
+    """Starts deploy/serve: `production_layout(LOGIN_RATE="2/m")` returns a
+    running ProductionLayout with those variables; stopped after the test."""
+    started: list[ProductionLayout] = []
+
+    def start(**env: str) -> ProductionLayout:
+        if not os.path.exists(NGINX):
+            unavailable("needs nginx (apt-get install nginx-light)")
+        layout = ProductionLayout(log_dir=tmp_path, env=env)
+        started.append(layout)
+        layout.start()
+        return layout
+
+    yield start
+    for layout in started:
+        layout.stop()
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """Real Podium server processes for end-to-end tests, and what a client does
 with them: HTTP requests and websockets, each with a deadline.
 
-A server is `uvicorn config.asgi:application` in its own process, pointed at
-the database and Redis prefix of the running test, so it sees the rows a
-`django_db(transaction=True)` test commits. Tests that use one carry the
-`postgres` and `redis` markers: separate processes share nothing else.
+A server is `deploy/serve-single` (the one uvicorn process `make run`
+serves) and a production layout is `deploy/serve` (nginx, granian, uvicorn),
+each in its own process group, pointed at the database and Redis prefix of
+the running test, so it sees the rows a `django_db(transaction=True)` test
+commits. Tests that use one carry the `postgres` and `redis` markers:
+separate processes share nothing else.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +23,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -55,9 +60,12 @@ def database_url_of_this_test() -> str:
 class LiveServer:
     """One Podium server process on 127.0.0.1."""
 
-    def __init__(self, *, log_dir: Path, presence_ttl_seconds: float = 60, port: int | None = None):
+    def __init__(
+        self, *, log_dir: Path, presence_ttl_seconds: float = 60, port: int | None = None, env: dict | None = None
+    ):
         self.port = port or free_port()
         self.presence_ttl_seconds = presence_ttl_seconds
+        self.extra_env = env or {}
         self.log_path = log_dir / f"server-{self.port}-{time.monotonic_ns()}.log"
         self.process: subprocess.Popen | None = None
 
@@ -71,31 +79,16 @@ class LiveServer:
 
     def environment(self) -> dict[str, str]:
         return {
-            **os.environ,
-            "DATABASE_URL": database_url_of_this_test(),
-            "REDIS_URL": settings.REDIS_URL,
-            "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
-            "PODIUM_DEV_SECRET": "1",
+            **server_environment(),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
             "PRESENCE_TTL_SECONDS": str(self.presence_ttl_seconds),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            # These servers share two cores with Chromium and the suite: at the
-            # production 40 ms a scheduling stall can trip the Redis breaker,
-            # which is not what these tests are about (tests/reliability and
-            # tests/realtime/test_redis_unavailable.py are).
-            "REDIS_TIMEOUT": "1",
+            **self.extra_env,
         }
 
     def spawn(self) -> None:
         """Start the process; `wait_until_ready()` waits for it to serve."""
-        command = [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-        ]
+        command = [str(ROOT / "deploy" / "serve-single")]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
                 command,
@@ -118,11 +111,7 @@ class LiveServer:
         raise RuntimeError(f"server on port {self.port} not ready within {READY_WITHIN_SECONDS} s:\n{self.log_tail()}")
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:  # noqa: S310 - http to 127.0.0.1
-                return response.status == 200
-        except OSError:
-            return False
+        return answers(f"{self.url}/healthz")
 
     def stop(self) -> int:
         """SIGTERM, as an orchestrator stops a server, and wait for it to exit."""
@@ -160,12 +149,16 @@ class Servers:
         self.log_dir = log_dir
         self.started: list[LiveServer] = []
 
-    def start(self, count: int = 1, *, presence_ttl_seconds: float = 60, port: int | None = None) -> list[LiveServer]:
-        """Start `count` servers side by side and return them once all serve."""
+    def start(
+        self, count: int = 1, *, presence_ttl_seconds: float = 60, port: int | None = None, env: dict | None = None
+    ) -> list[LiveServer]:
+        """Start `count` servers side by side and return them once all serve;
+        `env` adds or overrides environment variables."""
         if port is not None and count != 1:
             raise ValueError("a fixed port fits one server")
         servers = [
-            LiveServer(log_dir=self.log_dir, presence_ttl_seconds=presence_ttl_seconds, port=port) for _ in range(count)
+            LiveServer(log_dir=self.log_dir, presence_ttl_seconds=presence_ttl_seconds, port=port, env=env)
+            for _ in range(count)
         ]
         for server in servers:
             self.started.append(server)
@@ -185,25 +178,153 @@ class Servers:
             raise RuntimeError("\n".join(problems))
 
 
+def server_environment() -> dict[str, str]:
+    """What every server process of a test runs with."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url_of_this_test(),
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        "PODIUM_DEV_SECRET": "1",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # These servers share two cores with Chromium and the suite: at the
+        # production 40 ms a scheduling stall can trip the Redis breaker,
+        # which is not what these tests are about (tests/reliability and
+        # tests/realtime/test_redis_unavailable.py are).
+        "REDIS_TIMEOUT": "1",
+    }
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class ProductionLayout:
+    """deploy/serve, as production runs it: nginx on `url` in front of
+    granian's WSGI workers (HTTP) and uvicorn (websockets)."""
+
+    def __init__(self, *, log_dir: Path, env: dict | None = None):
+        self.port, self.rest_port, self.live_port = free_port(), free_port(), free_port()
+        self.log_path = log_dir / f"serve-{self.port}.log"
+        self.extra_env = env or {}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> None:
+        env = {
+            **server_environment(),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "REST_PORT": str(self.rest_port),
+            "LIVE_PORT": str(self.live_port),
+            "REST_WORKERS": "2",
+            **self.extra_env,
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own launcher
+                [str(ROOT / "deploy" / "serve")],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        # nginx answers as soon as granian does; the websockets' uvicorn may
+        # still be starting (nginx would answer 502 for /ws/ until it is up).
+        for url in (f"{self.url}/healthz", f"http://127.0.0.1:{self.live_port}/healthz"):
+            self._wait_until_ready(url)
+
+    def _wait_until_ready(self, url: str) -> None:
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"deploy/serve exited:\n{self.log_text()[-3000:]}")
+            if answers(url):
+                return
+            time.sleep(0.1)  # polling for the servers to listen
+        raise RuntimeError(f"deploy/serve not ready:\n{self.log_text()[-3000:]}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def pids(self, *, server: str) -> tuple[int, list[int]]:
+        """(the supervising process, its workers) of `server` ("granian" or
+        "uvicorn"). A server that runs one process is its own only worker."""
+        rows = subprocess.run(  # noqa: S603 - fixed arguments
+            ["ps", "-o", "pid=,ppid=,args=", "-g", str(self.process.pid)],  # noqa: S607 - ps from PATH
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        found = {}
+        for row in rows:
+            pid, ppid, args = row.split(None, 2)
+            if f"{os.sep}{server} " in args or args.startswith(f"{server} "):
+                found[int(pid)] = int(ppid)
+        (main,) = [pid for pid, ppid in found.items() if ppid not in found]
+        workers = [pid for pid, ppid in found.items() if ppid == main]
+        return main, workers or [main]
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - http to 127.0.0.1
+            return response.status == 200
+    except OSError:
+        return False
+
+
 # --- HTTP ------------------------------------------------------------------------
 
 
-def call(method: str, url: str, *, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
-    """One JSON request; returns the status and the decoded body."""
-    headers = {"Accept": "application/json"}
-    data = None
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-        data = json.dumps(body).encode()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - http to 127.0.0.1
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Message
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body or b"null")
+
+
+def http(method: str, url: str, *, headers: dict | None = None, data: bytes | None = None) -> Answer:
+    """One HTTP request, whatever it is answered with."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)  # noqa: S310 - 127.0.0.1
     try:
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, json.loads(response.read() or b"null")
+            return Answer(response.status, response.headers, response.read())
     except urllib.error.HTTPError as error:
         with error:
-            return error.code, json.loads(error.read() or b"null")
+            return Answer(error.code, error.headers, error.read())
+
+
+def call(
+    method: str, url: str, *, token: str | None = None, body: dict | None = None, headers: dict | None = None
+) -> tuple[int, dict]:
+    """One JSON request; returns the status and the decoded body."""
+    sent = {"Accept": "application/json", **(headers or {})}
+    data = None
+    if body is not None:
+        sent["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    answer = http(method, url, headers=sent, data=data)
+    return answer.status, answer.json()
 
 
 def submit_score(server: LiveServer, slug: str, *, token: str, value: int) -> dict:

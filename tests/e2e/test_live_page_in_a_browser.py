@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from accounts.services import issue_tokens
 from tests.conftest import unavailable
-from tests.e2e.live_servers import ROOT, Servers, submit_score
+from tests.e2e.live_servers import ROOT, submit_score
 from tests.factories import GameFactory, UserFactory
 
 try:
@@ -92,20 +92,14 @@ def require_browser() -> None:
 
 
 @pytest.fixture
-def servers(transactional_db, tmp_path):
-    require_browser()  # before starting anything: every test here needs the browser
-    fleet = Servers(log_dir=tmp_path)
-    yield fleet
-    fleet.stop_all()
-
-
-@pytest.fixture
 def server(servers):
+    require_browser()  # before starting anything: every test here needs the browser
     return servers.start()[0]
 
 
 @pytest.fixture
 def browser(servers, tmp_path):
+    require_browser()
     chromium = Browser(tmp_path / "chromium-profile")
     yield chromium
     chromium.close()

@@ -4,80 +4,20 @@ nginx configuration. A score posted to a WSGI worker reaches a socket held by
 the ASGI server, through the Redis channel layer."""
 
 import asyncio
-import os
-import shutil
-import signal
-import subprocess
-import time
 import urllib.request
 
 import pytest
 
 from accounts.services import issue_tokens
-from tests.conftest import unavailable
-from tests.e2e.live_servers import ROOT, call, database_url_of_this_test, free_port, watching
+from tests.e2e.live_servers import call, watching
 from tests.factories import GameFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
 
 @pytest.fixture
-def layout(transactional_db, settings, tmp_path):
-    if not os.path.exists(NGINX):
-        unavailable("needs nginx (apt-get install nginx-light)")
-    port, live_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of_this_test(),
-        "REDIS_URL": settings.REDIS_URL,
-        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
-        "PODIUM_DEV_SECRET": "1",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "REST_PORT": str(free_port()),
-        "LIVE_PORT": str(live_port),
-        "REST_WORKERS": "2",
-        "LOGIN_RATE": "2/m",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "REDIS_TIMEOUT": "1",  # see tests/e2e/live_servers.py
-    }
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 - our own launcher
-            [str(ROOT / "deploy" / "serve")],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # nginx answers as soon as granian does; the websockets' uvicorn may
-        # still be starting (nginx would answer 502 for /ws/ until it is up).
-        for ready_url in (f"{base}/healthz", f"http://127.0.0.1:{live_port}/healthz"):
-            _wait_until_ready(ready_url, process, log)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-
-
-def _wait_until_ready(url, process, log) -> None:
-    deadline = time.monotonic() + 45
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"deploy/serve exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)  # polling for the servers to listen
-    raise RuntimeError(f"deploy/serve not ready:\n{log.read_text(errors='replace')[-3000:]}")
+def layout(production_layout):
+    return production_layout(LOGIN_RATE="2/m").url
 
 
 def get(url: str) -> urllib.request.addinfourl:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.services import issue_tokens
-from tests.e2e.live_servers import Servers, game_details, submit_score, watching
+from tests.e2e.live_servers import game_details, submit_score, watching
 from tests.factories import GameFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -19,13 +19,6 @@ HEARTBEAT_SECONDS = TTL_SECONDS / 3
 # Messages between processes cross Redis and a 0.25 s coalescing window.
 PROMPTLY = 5.0
 SCORE_KEYS = {"id", "game", "user", "value", "metadata", "createdAt"}
-
-
-@pytest.fixture
-def servers(transactional_db, tmp_path):
-    fleet = Servers(log_dir=tmp_path)
-    yield fleet
-    fleet.stop_all()
 
 
 @pytest.fixture
