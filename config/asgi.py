@@ -14,7 +14,7 @@ from django.conf import settings  # noqa: E402
 
 from config.middleware import BODY_TOO_LARGE_SCOPE_KEY  # noqa: E402
 from realtime.auth import JWTAuthMiddleware  # noqa: E402
-from realtime.origin import OriginCheck  # noqa: E402
+from realtime.handshake import HandshakeCheck  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -66,7 +66,7 @@ application = BodyLimit(
     ProtocolTypeRouter(
         {
             "http": django_http,
-            "websocket": OriginCheck(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
+            "websocket": HandshakeCheck(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
         }
     ),
     limit=settings.MAX_BODY_BYTES,

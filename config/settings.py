@@ -224,6 +224,12 @@ else:
 PRESENCE_TTL_SECONDS = env.float("PRESENCE_TTL_SECONDS", default=60.0)
 if not 1 <= PRESENCE_TTL_SECONDS <= 3600:
     raise ImproperlyConfigured("PRESENCE_TTL_SECONDS must be between 1 and 3600.")
+# Socket caps (CONTRACT §7): a signed-in user's sockets per game, and one
+# client address's anonymous sockets over every game and the lobby.
+WS_MAX_PER_USER = env.int("WS_MAX_PER_USER", default=10)
+WS_MAX_PER_ADDRESS = env.int("WS_MAX_PER_ADDRESS", default=100)
+if WS_MAX_PER_USER < 1 or WS_MAX_PER_ADDRESS < 1:
+    raise ImproperlyConfigured("WS_MAX_PER_USER and WS_MAX_PER_ADDRESS must be at least 1.")
 # Redis connections per process for presence (they are waited for, not failed, in a burst).
 REALTIME_REDIS_POOL_MAX = env.int("REALTIME_REDIS_POOL_MAX", default=20)
 # A burst of joins and leaves is announced at most this often per game and process.

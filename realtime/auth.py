@@ -16,7 +16,7 @@ from django.http.cookie import parse_cookie
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
 from accounts.authentication import JWTBearerOrCookieAuthentication
-from config.security_log import logger as security_logger
+from config.security_log import log_socket_event
 
 
 def token_from_scope(scope) -> str | None:
@@ -52,11 +52,7 @@ class JWTAuthMiddleware:
             user = await user_for_token(raw)
             if user is None:
                 scope["auth_failed"] = True
-                client = scope.get("client") or ("-", 0)
-                security_logger.warning(
-                    "token_rejected",
-                    extra={"event": "token_rejected", "token_type": "access", "ip": client[0], "path": scope["path"]},
-                )
+                log_socket_event("token_rejected", scope, token_type="access")
             else:
                 scope["user"] = user
         return await self.app(scope, receive, send)

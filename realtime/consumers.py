@@ -12,13 +12,17 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from config.errors import NotFound
+from config.security_log import log_socket_event, socket_client_address
 from games.selectors import game_by_slug
 from realtime import messages
 from realtime.hub import RealtimeUnavailable, get_hub, lobby_counts
+from realtime.presence import TooManySockets, socket_slot
 from realtime.selectors import top_ten
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+# The client already holds as many sockets as WS_MAX_PER_USER / WS_MAX_PER_ADDRESS allow.
+CLOSE_TOO_MANY = 4429
 CLOSE_POLICY = 1008
 # Redis (presence, channel layer) cannot take the socket now; clients retry.
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -79,6 +83,18 @@ class PodiumConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         await self.leave()
+
+    def slot(self, game_id: int | None):
+        user = self.scope["user"]
+        return socket_slot(
+            user_id=user.pk if user.is_authenticated else None,
+            address=socket_client_address(self.scope),
+            game_id=game_id,
+        )
+
+    async def refuse_too_many(self) -> None:
+        log_socket_event("socket_cap_reached", self.scope)
+        await self.close(CLOSE_TOO_MANY)
 
     ready = False
     BACKLOG_MAX = 200
@@ -142,8 +158,15 @@ class GameConsumer(PodiumConsumer):
         user = self.scope["user"]
         try:
             update = await get_hub().attach(
-                self, game_id=game.pk, slug=game.slug, user_id=user.pk if user.is_authenticated else None
+                self,
+                game_id=game.pk,
+                slug=game.slug,
+                user_id=user.pk if user.is_authenticated else None,
+                slot=self.slot(game.pk),
             )
+        except TooManySockets:
+            await self.refuse_too_many()
+            return
         except RealtimeUnavailable:
             await self.close(CLOSE_TRY_AGAIN_LATER)
             return
@@ -169,9 +192,12 @@ class LobbyConsumer(PodiumConsumer):
     async def connect(self):
         await self.accept()
         try:
-            await get_hub().attach_lobby(self)
+            await get_hub().attach_lobby(self, slot=self.slot(None))
             self.attached = True
             counts = await lobby_counts()
+        except TooManySockets:
+            await self.refuse_too_many()
+            return
         except RealtimeUnavailable:
             await self.close(CLOSE_TRY_AGAIN_LATER)
             return

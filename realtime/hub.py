@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 
 from realtime import messages
 from realtime.groups import LOBBY_GROUP, game_group
-from realtime.presence import PlayerCount, Update, async_presence
+from realtime.presence import NO_LIMIT, PlayerCount, Slot, Update, async_presence
 from realtime.selectors import lobby_games
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ class Hub:
     def __init__(self):
         self.layer = get_channel_layer()
         self.channel: str | None = None
-        self.sockets: dict[int, dict[str, tuple[Recipient, int | None]]] = {}
-        self.lobby: dict[str, Recipient] = {}
+        self.sockets: dict[int, dict[str, tuple[Recipient, int | None, Slot]]] = {}
+        self.lobby: dict[str, tuple[Recipient, Slot]] = {}
         self.slugs: dict[int, str] = {}
         self.last_count: dict[str, str] = {}
         self.pending: set[int] = set()
@@ -63,51 +63,65 @@ class Hub:
 
     # --- sockets ---------------------------------------------------------------
 
-    async def attach(self, socket: Recipient, *, game_id: int, slug: str, user_id: int | None) -> Update:
-        """Count a socket in and route its game's broadcasts to it."""
+    async def attach(self, socket: Recipient, *, game_id: int, slug: str, user_id: int | None, slot: Slot) -> Update:
+        """Count a socket in and route its game's broadcasts to it. Raises
+        TooManySockets when its slot's owner is at the cap (nothing counted)."""
         await self._start()
         self.slugs[game_id] = slug
         local = self.sockets.setdefault(game_id, {})
-        local[socket.connection_id] = (socket, user_id)
+        local[socket.connection_id] = (socket, user_id, slot)
         # The new socket's snapshot may show other numbers than the last
         # announcement: the next one must go out even if it repeats it.
         self.last_count.pop(f"{game_group(game_id)}:{slug}", None)
         try:
             if len(local) == 1:
                 await self.layer.group_add(game_group(game_id), self.channel)
-            update = await async_presence().join(game_id, socket.connection_id, user_id)
-        except _REDIS_FAILURES as exc:
+            update = await async_presence().join(game_id, socket.connection_id, user_id, slot)
+        except BaseException as exc:
             del local[socket.connection_id]
             if not local:
                 del self.sockets[game_id]
-            raise RealtimeUnavailable from exc
+                await self._quietly(self.layer.group_discard(game_group(game_id), self.channel))
+            if isinstance(exc, _REDIS_FAILURES):
+                raise RealtimeUnavailable from exc
+            raise
         self.announce_count(game_id)
         return update
 
     async def detach(self, socket: Recipient, *, game_id: int) -> None:
         local = self.sockets.get(game_id, {})
-        if local.pop(socket.connection_id, None) is None:
+        held = local.pop(socket.connection_id, None)
+        if held is None:
             return
         if not local:
             del self.sockets[game_id]
             await self._quietly(self.layer.group_discard(game_group(game_id), self.channel))
-        await self._quietly(async_presence().leave(game_id, socket.connection_id))
+        await self._quietly(async_presence().leave(game_id, socket.connection_id, held[2]))
         self.announce_count(game_id)
 
-    async def attach_lobby(self, socket: Recipient) -> None:
+    async def attach_lobby(self, socket: Recipient, *, slot: Slot) -> None:
+        """Route the lobby's counts to a socket. Raises TooManySockets at the cap."""
         await self._start()
-        self.lobby[socket.connection_id] = socket
+        try:
+            await async_presence().claim(slot, socket.connection_id)
+        except _REDIS_FAILURES as exc:
+            raise RealtimeUnavailable from exc
+        self.lobby[socket.connection_id] = (socket, slot)
         self.last_count = {key: text for key, text in self.last_count.items() if not key.startswith(LOBBY_GROUP)}
         if len(self.lobby) == 1:
             try:
                 await self.layer.group_add(LOBBY_GROUP, self.channel)
             except _REDIS_FAILURES as exc:
-                del self.lobby[socket.connection_id]
+                await self.detach_lobby(socket)
                 raise RealtimeUnavailable from exc
 
     async def detach_lobby(self, socket: Recipient) -> None:
-        if self.lobby.pop(socket.connection_id, None) is not None and not self.lobby:
+        held = self.lobby.pop(socket.connection_id, None)
+        if held is None:
+            return
+        if not self.lobby:
             await self._quietly(self.layer.group_discard(LOBBY_GROUP, self.channel))
+        await self._quietly(async_presence().release(held[1], socket.connection_id))
 
     # --- player counts, coalesced --------------------------------------------
 
@@ -189,10 +203,10 @@ class Hub:
                 return
             self.last_count[latest_of] = text
         if group == LOBBY_GROUP:
-            recipients = list(self.lobby.values())
+            recipients = [socket for socket, _slot in self.lobby.values()]
         else:
             game_id = int(group.rsplit(".", 1)[1])
-            recipients = [socket for socket, _user in self.sockets.get(game_id, {}).values()]
+            recipients = [socket for socket, _user, _slot in self.sockets.get(game_id, {}).values()]
         for socket in recipients:
             await socket.deliver(text)
 
@@ -210,13 +224,22 @@ class Hub:
     async def heartbeat(self) -> None:
         """Keep this process's sockets counted, and notice everyone else's that expired."""
         presence = async_presence()
+        held: dict[Slot, list[str]] = {}
+        for connection, (_socket, slot) in self.lobby.items():
+            held.setdefault(slot, []).append(connection)
+        for local in self.sockets.values():
+            for connection, (_socket, _user, slot) in local.items():
+                held.setdefault(slot, []).append(connection)
+        await presence.refresh_slots(held)
         for game_id, local in list(self.sockets.items()):
             update = await presence.refresh(game_id, list(local))
             # Swept while this process stalled past the TTL, yet still open here:
-            # count them in again (those that left meanwhile are gone from `local`).
+            # count them in again (those that left meanwhile are gone from
+            # `local`), whatever the cap: they were let in once.
             for connection in update.missing:
                 if connection in local:
-                    await presence.join(game_id, connection, local[connection][1])
+                    _socket, user_id, slot = local[connection]
+                    await presence.join(game_id, connection, user_id, slot, limit=NO_LIMIT)
             await self.layer.group_add(game_group(game_id), self.channel)  # keeps the membership fresh
             if update.swept or update.missing:
                 self.announce_count(game_id)

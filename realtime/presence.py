@@ -11,6 +11,13 @@ connection's user, and a hash of live connections per user, all changed by
 Lua scripts so that every update is atomic and expired connections are
 swept as part of it. Without Redis an in-process twin keeps the same rules
 for the single process of the embedded default.
+
+Every socket also holds a **slot** against the caps of CONTRACT §7: a
+signed-in user's sockets to one game (WS_MAX_PER_USER), or one client
+address's anonymous sockets over all games and the lobby
+(WS_MAX_PER_ADDRESS). Slots live beside the counts, in one sorted set per
+owner scored by expiry, so they are counted over every process and a dead
+process's slots expire with its sockets.
 """
 
 from __future__ import annotations
@@ -39,6 +46,34 @@ def _keys(game_id: int) -> list[str]:
     return [f"{base}:conns", f"{base}:who", f"{base}:users"]
 
 
+@dataclass(frozen=True)
+class Slot:
+    """Whose sockets a socket counts against, and how many they may hold."""
+
+    owner: str
+    limit: int
+
+    @property
+    def key(self) -> str:
+        return f"{settings.REDIS_KEY_PREFIX}:presence:slots:{self.owner}"
+
+
+def socket_slot(*, user_id: int | None, address: str, game_id: int | None) -> Slot:
+    """The slot of a socket to `game_id` (None: the lobby)."""
+    if user_id is not None:
+        where = "lobby" if game_id is None else f"game:{game_id}"
+        return Slot(f"user:{user_id}:{where}", settings.WS_MAX_PER_USER)
+    return Slot(f"address:{address}", settings.WS_MAX_PER_ADDRESS)
+
+
+class TooManySockets(Exception):
+    """The socket's owner already holds as many sockets as the cap allows."""
+
+
+# A cap that never refuses: a socket already open that must be counted in again.
+NO_LIMIT = 2**31
+
+
 # --- Lua: every script first sweeps the game's expired connections -----------------
 
 _SWEEP = """
@@ -61,9 +96,25 @@ for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms * 2) end
 return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired}
 """
 
-# ARGV: ttl, connection id, user id ('' for anonymous)
+
+def _claim_slot(key: str, connection: str, limit: str) -> str:
+    """Lua: take a slot in sorted set `key` for `connection`, or return -1 when
+    the owner's live slots are all taken (expired ones are dropped first)."""
+    return f"""
+redis.call('ZREMRANGEBYSCORE', {key}, '-inf', now_ms)
+if not redis.call('ZSCORE', {key}, {connection}) and redis.call('ZCARD', {key}) >= tonumber({limit}) then
+  return {{-1}}
+end
+redis.call('ZADD', {key}, now_ms + ttl_ms, {connection})
+redis.call('PEXPIRE', {key}, ttl_ms * 2)
+"""
+
+
+# KEYS: the game's three, then the socket's slot. ARGV: ttl, connection id,
+# user id ('' for anonymous), the slot's limit.
 JOIN = (
     _SWEEP
+    + _claim_slot("KEYS[4]", "ARGV[2]", "ARGV[4]")
     + """
 if redis.call('ZADD', KEYS[1], now_ms + ttl_ms, ARGV[2]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
@@ -73,10 +124,11 @@ end
     + _RESULT
 )
 
-# ARGV: ttl, connection id
+# KEYS: the game's three, then the socket's slot. ARGV: ttl, connection id
 LEAVE = (
     _SWEEP
     + """
+redis.call('ZREM', KEYS[4], ARGV[2])
 if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
   local user = redis.call('HGET', KEYS[2], ARGV[2])
   redis.call('HDEL', KEYS[2], ARGV[2])
@@ -109,6 +161,29 @@ return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired, mis
 # ARGV: ttl
 COUNT = _SWEEP + _RESULT
 
+_NOW = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local ttl_ms = math.floor(tonumber(ARGV[1]) * 1000)
+"""
+
+# A socket that counts in no game (the lobby). KEYS: its slot. ARGV: ttl,
+# connection id, the slot's limit.
+CLAIM = _NOW + _claim_slot("KEYS[1]", "ARGV[2]", "ARGV[3]") + "return 1"
+
+# KEYS: a slot. ARGV: the connection id.
+RELEASE = "return redis.call('ZREM', KEYS[1], ARGV[1])"
+
+# KEYS: a slot. ARGV: ttl, then the connection ids of this process that hold it.
+REFRESH_SLOT = (
+    _NOW
+    + """
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now_ms + ttl_ms, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ttl_ms * 2)
+return 1
+"""
+)
+
 
 @dataclass(frozen=True)
 class Update:
@@ -121,6 +196,8 @@ class Update:
 
 
 def _update(result) -> Update:
+    if int(result[0]) == -1:
+        raise TooManySockets
     players, connections, swept = (int(part) for part in result[:3])
     missing = tuple(
         item.decode() if isinstance(item, bytes) else item for item in (result[3] if len(result) > 3 else ())
@@ -185,13 +262,34 @@ class RedisPresence:
         self.leave_script = self.client.register_script(LEAVE)
         self.refresh_script = self.client.register_script(REFRESH)
         self.count_script = self.client.register_script(COUNT)
+        self.claim_script = self.client.register_script(CLAIM)
+        self.release_script = self.client.register_script(RELEASE)
+        self.refresh_slot_script = self.client.register_script(REFRESH_SLOT)
 
-    async def join(self, game_id: int, connection: str, user_id: int | None) -> Update:
-        args = [ttl_seconds(), connection, "" if user_id is None else str(user_id)]
-        return _update(await self.join_script(keys=_keys(game_id), args=args))
+    async def join(self, game_id: int, connection: str, user_id: int | None, slot: Slot, *, limit=None) -> Update:
+        """Count a socket in; raises TooManySockets (nothing counted) when its slot's owner is at the cap."""
+        args = [ttl_seconds(), connection, "" if user_id is None else str(user_id), limit or slot.limit]
+        return _update(await self.join_script(keys=[*_keys(game_id), slot.key], args=args))
 
-    async def leave(self, game_id: int, connection: str) -> Update:
-        return _update(await self.leave_script(keys=_keys(game_id), args=[ttl_seconds(), connection]))
+    async def leave(self, game_id: int, connection: str, slot: Slot) -> Update:
+        return _update(await self.leave_script(keys=[*_keys(game_id), slot.key], args=[ttl_seconds(), connection]))
+
+    async def claim(self, slot: Slot, connection: str) -> None:
+        """A slot for a socket that counts in no game; raises TooManySockets."""
+        if int(await self.claim_script(keys=[slot.key], args=[ttl_seconds(), connection, slot.limit])) == -1:
+            raise TooManySockets
+
+    async def release(self, slot: Slot, connection: str) -> None:
+        await self.release_script(keys=[slot.key], args=[connection])
+
+    async def refresh_slots(self, held: dict[Slot, list[str]]) -> None:
+        """Push forward the expiry of every slot this process's sockets hold, in one round trip."""
+        if not held:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for slot, connections in held.items():
+            await self.refresh_slot_script(keys=[slot.key], args=[ttl_seconds(), *connections], client=pipe)
+        await pipe.execute()
 
     async def refresh(self, game_id: int, connections: list[str]) -> Update:
         return _update(await self.refresh_script(keys=_keys(game_id), args=[ttl_seconds(), *connections]))
@@ -206,6 +304,7 @@ class LocalPresence:
     def __init__(self):
         self._lock = threading.Lock()
         self._games: dict[int, dict[str, tuple[float, int | None]]] = {}
+        self._slots: dict[str, dict[str, float]] = {}
 
     def _sweep(self, game_id: int) -> tuple[dict[str, tuple[float, int | None]], bool]:
         connections = self._games.setdefault(game_id, {})
@@ -227,15 +326,37 @@ class LocalPresence:
         """Drop every connection (the process's sockets are all gone)."""
         with self._lock:
             self._games.clear()
+            self._slots.clear()
 
-    def change(self, game_id: int, *, add: dict[str, int | None] | None = None, remove: str | None = None) -> Update:
+    def join(self, game_id: int, connection: str, user_id: int | None, slot: Slot, limit: int | None = None) -> Update:
         with self._lock:
+            self._claim(slot, connection, limit or slot.limit)
             connections, swept = self._sweep(game_id)
-            expiry = time.monotonic() + ttl_seconds()
-            for connection, user_id in (add or {}).items():
-                connections[connection] = (expiry, user_id)
-            connections.pop(remove, None)
+            connections[connection] = (time.monotonic() + ttl_seconds(), user_id)
             return self._result(connections, swept)
+
+    def leave(self, game_id: int, connection: str, slot: Slot) -> Update:
+        with self._lock:
+            self._slots.get(slot.key, {}).pop(connection, None)
+            connections, swept = self._sweep(game_id)
+            connections.pop(connection, None)
+            return self._result(connections, swept)
+
+    def claim(self, slot: Slot, connection: str) -> None:
+        with self._lock:
+            self._claim(slot, connection, slot.limit)
+
+    def release(self, slot: Slot, connection: str) -> None:
+        with self._lock:
+            self._slots.get(slot.key, {}).pop(connection, None)
+
+    def _claim(self, slot: Slot, connection: str, limit: int) -> None:
+        now = time.monotonic()
+        held = {conn: expiry for conn, expiry in self._slots.get(slot.key, {}).items() if expiry > now}
+        if connection not in held and len(held) >= limit:
+            raise TooManySockets
+        held[connection] = now + ttl_seconds()
+        self._slots[slot.key] = held
 
     def refresh(self, game_id: int, connections: list[str]) -> Update:
         with self._lock:
@@ -250,6 +371,15 @@ class LocalPresence:
             update = self._result(live, swept)
             return Update(update.count, update.swept, tuple(missing))
 
+    def refresh_slots(self, held: dict[Slot, list[str]]) -> None:
+        with self._lock:
+            expiry = time.monotonic() + ttl_seconds()
+            for slot, connections in held.items():
+                slots = self._slots.get(slot.key, {})
+                for connection in connections:
+                    if connection in slots:
+                        slots[connection] = expiry
+
 
 _local = LocalPresence()
 
@@ -261,14 +391,23 @@ def local_presence() -> LocalPresence:
 class LocalAsyncPresence:
     """LocalPresence behind the asynchronous interface consumers use."""
 
-    async def join(self, game_id: int, connection: str, user_id: int | None) -> Update:
-        return _local.change(game_id, add={connection: user_id})
+    async def join(self, game_id: int, connection: str, user_id: int | None, slot: Slot, *, limit=None) -> Update:
+        return _local.join(game_id, connection, user_id, slot, limit)
 
-    async def leave(self, game_id: int, connection: str) -> Update:
-        return _local.change(game_id, remove=connection)
+    async def leave(self, game_id: int, connection: str, slot: Slot) -> Update:
+        return _local.leave(game_id, connection, slot)
+
+    async def claim(self, slot: Slot, connection: str) -> None:
+        _local.claim(slot, connection)
+
+    async def release(self, slot: Slot, connection: str) -> None:
+        _local.release(slot, connection)
 
     async def refresh(self, game_id: int, connections: list[str]) -> Update:
         return _local.refresh(game_id, connections)
+
+    async def refresh_slots(self, held: dict[Slot, list[str]]) -> None:
+        _local.refresh_slots(held)
 
     async def count(self, game_id: int) -> PlayerCount:
         return _local.count(game_id).count

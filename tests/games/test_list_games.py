@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from games.models import Game
-from realtime.presence import async_presence
+from realtime.presence import async_presence, socket_slot
 from tests.factories import GameFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +186,8 @@ def count_in(game, players: int) -> None:
 
     async def join():
         for n in range(players):
-            await async_presence().join(game.pk, f"{game.slug}-socket-{n}", 1_000 + n)
+            slot = socket_slot(user_id=1_000 + n, address="10.0.0.9", game_id=game.pk)
+            await async_presence().join(game.pk, f"{game.slug}-socket-{n}", 1_000 + n, slot)
 
     async_to_sync(join)()
 

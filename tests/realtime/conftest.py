@@ -66,12 +66,19 @@ class Socket:
         await self.communicator.disconnect()
 
 
-async def open_socket(path: str, *, user=None, token: str | None = None, headers=None) -> tuple[bool, Socket]:
+# The client address of the test's sockets, unless a test names another.
+CLIENT = ("127.0.0.1", 50000)
+
+
+async def open_socket(
+    path: str, *, user=None, token: str | None = None, headers=None, client=CLIENT
+) -> tuple[bool, Socket]:
     if user is not None:
         token = (await sync_to_async(issue_tokens)(user=user)).access
     if token is not None:
         path = f"{path}?token={token}"
     communicator = WebsocketCommunicator(application, path, headers=[(b"host", b"testserver"), *(headers or [])])
+    communicator.scope["client"] = client
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     return connected, Socket(communicator)
 

@@ -13,7 +13,9 @@ from tests.realtime.conftest import watch
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_a_hundred_simultaneous_connects_all_get_their_snapshot_and_exact_counts():
+async def test_a_hundred_simultaneous_connects_all_get_their_snapshot_and_exact_counts(settings):
+    # Every socket of this test comes from one client address: above the default cap.
+    settings.WS_MAX_PER_ADDRESS = 200
     game = await sync_to_async(GameFactory)(slug="arena")
 
     burst = await asyncio.gather(*(watch(game) for _ in range(100)))

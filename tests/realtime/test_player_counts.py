@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from realtime.hub import get_hub
-from realtime.presence import async_presence
+from realtime.presence import async_presence, socket_slot
 from tests.conftest import CommittingAPIClient
 from tests.factories import GameFactory, UserFactory
 from tests.realtime.conftest import open_socket, watch
@@ -102,7 +102,8 @@ async def test_a_socket_whose_process_died_stops_counting_after_its_ttl(game, se
     watcher, _ = await watch(game)
     # Another server process counted a socket in, then died: it never
     # refreshes it, and never says goodbye.
-    await async_presence().join(game.pk, "socket-of-a-killed-process", 999_999)
+    slot = socket_slot(user_id=999_999, address="10.0.0.9", game_id=game.pk)
+    await async_presence().join(game.pk, "socket-of-a-killed-process", 999_999, slot)
     assert counts(await watcher.receive_type("player_count", where=lambda m: m["connections"] == 2)) == (1, 2)
 
     expired = await watcher.receive_type("player_count", where=lambda m: m["connections"] == 1, timeout=5)
@@ -150,8 +151,8 @@ async def test_a_process_that_stalled_past_the_ttl_counts_its_open_sockets_in_ag
     socket, _ = await watch(game, user=user)
     hub = get_hub()
     # Other processes swept this one's socket while it was stalled.
-    (connection,) = hub.sockets[game.pk]
-    await async_presence().leave(game.pk, connection)
+    ((connection, (_socket, _user, slot)),) = hub.sockets[game.pk].items()
+    await async_presence().leave(game.pk, connection, slot)
     assert (await rest("/api/v1/games/arena/"))["playerCount"] == 0
 
     await hub.heartbeat()
