@@ -15,7 +15,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
-from accounts.selectors import auth_user_key
+from accounts.selectors import auth_user_key, user_caching
 from config.security_log import log_security_event
 
 AUTH_USER_CACHE_SECONDS = 300
@@ -33,17 +33,19 @@ def enforce_csrf(request) -> None:
 
 class JWTBearerOrCookieAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
-        """The token's user, from the cache when it can be (the signals drop it
-        on every change), with simplejwt's checks: active, password unchanged."""
+        """The token's user, from the shared cache when there is one (the
+        signals drop it on every change, from any process), with simplejwt's
+        checks: active, password unchanged."""
         user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        user = cache.get(auth_user_key(user_id))
+        user = cache.get(auth_user_key(user_id)) if user_caching() else None
         if user is None:
             user = User.objects.filter(pk=user_id).first()
             if user is None:
                 raise AuthenticationFailed("User not found", code="user_not_found")
-            cache.set(auth_user_key(user_id), user, AUTH_USER_CACHE_SECONDS)
+            if user_caching():
+                cache.set(auth_user_key(user_id), user, AUTH_USER_CACHE_SECONDS)
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         if validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):

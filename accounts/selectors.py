@@ -1,5 +1,13 @@
-"""Reads of accounts: case-insensitive lookups through the LOWER() indexes."""
+"""Reads of accounts: case-insensitive lookups through the LOWER() indexes.
 
+Users, usernames and the user behind a token are cached only when the cache
+is shared by every process (Redis), where the signals in accounts.signals
+drop them on every change, whichever process makes it. The embedded
+default's in-process cache could not hear of a change made elsewhere (a
+password changed in `manage.py shell`), so there they are read each time.
+"""
+
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.functions import Lower
 
@@ -10,6 +18,14 @@ def user_by_login(login: str) -> User | None:
     """The active or inactive user whose username or email is `login`, any case."""
     field = "email" if "@" in login else "username"
     return User.objects.annotate(login_lower=Lower(field)).filter(login_lower=login.lower()).first()
+
+
+def sign_in_rate_key(login: str) -> str:
+    """What the per-account sign-in limit counts: the account a login names,
+    so that its username and its email, in any case, share one budget; for
+    a login that names nobody, the login itself, case-folded."""
+    user = user_by_login(login)
+    return f"account:{user.pk}" if user is not None else f"login:{login.casefold()}"
 
 
 def taken_identity_fields(*, email: str, username: str) -> list[str]:
@@ -25,6 +41,11 @@ def taken_identity_fields(*, email: str, username: str) -> list[str]:
 USERNAME_CACHE_SECONDS = 3600
 
 
+def user_caching() -> bool:
+    """Whether user data may be cached (see the module's docstring)."""
+    return bool(settings.REDIS_URL)
+
+
 def username_cache_key(user_id: int) -> str:
     return f"username:{user_id}"
 
@@ -34,6 +55,8 @@ def usernames_by_id(user_ids: list[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     keys = {username_cache_key(user_id): user_id for user_id in set(user_ids)}
+    if not user_caching():
+        return dict(User.objects.filter(pk__in=list(keys.values())).values_list("pk", "username"))
     cached = cache.get_many(list(keys))
     found = {keys[key]: name for key, name in cached.items()}
     missing = [user_id for user_id in keys.values() if user_id not in found]
@@ -59,13 +82,14 @@ def user_ref_for_username(username: str) -> tuple[int, str] | None:
     """(id, username as registered) of the user with this username in any
     case, cached: a rank lookup by name needs no database query."""
     key = username_lookup_key(username)
-    ref = cache.get(key)
+    ref = cache.get(key) if user_caching() else None
     if ref is None:
         user = user_by_username(username)
         if user is None:
             return None
         ref = (user.pk, user.username)
-        cache.set(key, ref, USER_ID_CACHE_SECONDS)
+        if user_caching():
+            cache.set(key, ref, USER_ID_CACHE_SECONDS)
     return ref
 
 

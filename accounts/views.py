@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.authentication import enforce_csrf
 from accounts.cookies import clear_token_cookies, set_token_cookies
+from accounts.selectors import sign_in_rate_key
 from accounts.serializers import (
     CsrfOutput,
     LoginInput,
@@ -56,7 +57,9 @@ class LoginView(AuthView):
     def post(self, request):
         enforce_rate_limit(request, scope="login:ip", key=client_ip(request), rate=settings.LOGIN_RATE)
         data = _validated(LoginInput, request)
-        enforce_rate_limit(request, scope="login:username", key=data["username"].lower(), rate=settings.LOGIN_RATE)
+        enforce_rate_limit(
+            request, scope="login:account", key=sign_in_rate_key(data["username"]), rate=settings.LOGIN_RATE
+        )
         user, tokens = services.sign_in(request=request, login=data["username"], password=data["password"])
         get_token(request)  # sets the csrftoken cookie for cookie-authenticated writes
         body = {"access": tokens.access, "refresh": tokens.refresh}

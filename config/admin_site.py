@@ -19,10 +19,14 @@ class PodiumAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         if request.method == "POST":
+            from accounts.selectors import sign_in_rate_key  # this module loads before the apps do
+
             try:
                 enforce_rate_limit(request, scope="admin-login:ip", key=client_ip(request), rate=settings.LOGIN_RATE)
-                username = (request.POST.get("username") or "").lower()[:254]
-                enforce_rate_limit(request, scope="admin-login:username", key=username, rate=settings.LOGIN_RATE)
+                login = (request.POST.get("username") or "")[:254]
+                enforce_rate_limit(
+                    request, scope="admin-login:account", key=sign_in_rate_key(login), rate=settings.LOGIN_RATE
+                )
             except RateLimited as limited:
                 response = HttpResponse(
                     "Too many sign-in attempts; try again later.", status=429, content_type="text/plain"

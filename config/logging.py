@@ -32,13 +32,16 @@ class JsonFormatter(_JsonFormatter):
         super().__init__(*args, **kwargs)
 
 
-_TOKEN_IN_QUERY = re.compile(r"([?&](?:token|access|refresh)=)[^&\s\"']+", re.IGNORECASE)
+# Every value of a query string: a parameter's name may be percent-encoded
+# (`?%74oken=` is `?token=` to the server), so no list of names is safe.
+_QUERY_VALUE = re.compile(r"([?&][^=&\s\"']*=)[^&\s\"']+")
 _SOCKET_CHATTER = {"connection open", "connection closed"}
 
 
 class ServerLogFilter(logging.Filter):
-    """For the server's own lines (uvicorn): tokens in websocket URLs are
-    redacted, and the per-socket "connection open/closed" lines dropped."""
+    """For the server's own lines (uvicorn): every query value in a URL is
+    redacted (a websocket URL may carry an access token), and the per-socket
+    "connection open/closed" lines dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith("uvicorn"):
@@ -48,5 +51,5 @@ class ServerLogFilter(logging.Filter):
             return False
         record.__dict__.pop("color_message", None)  # uvicorn's terminal copy of the message
         if "=" in message:
-            record.msg, record.args = _TOKEN_IN_QUERY.sub(r"\1[redacted]", message), ()
+            record.msg, record.args = _QUERY_VALUE.sub(r"\1[redacted]", message), ()
         return True
