@@ -96,29 +96,25 @@ class ContentTypeMiddleware:
     """What a request's Content-Type may say.
 
     Under /api/ a body must be `application/json` (415 otherwise). Every body
-    is UTF-8 (RFC 8259 for JSON; browsers send forms so): Django would decode
-    a body, and the query string with it, in any codec the client names, and
-    that includes `rot13`, `base64` or `zlib`, which are not text, and UTF-7,
-    which yields code points no database stores. A body in any other charset
-    is a 415; a request without a body has nothing to decode, so a charset it
-    names is ignored and its query string is read as UTF-8.
+    is UTF-8 (RFC 8259 for JSON; browsers send forms so): Podium's requests
+    (config.handlers) are read as UTF-8 whatever charset a client names, and
+    a body in any other charset (`rot13` or `zlib`, which are not text, UTF-7,
+    which yields code points no database stores, Latin-1…) is a 415 here. A
+    request without a body has nothing to decode: a charset it names is ignored.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        content_type = request.META.get("CONTENT_TYPE", "")
-        charset = declared_charset(content_type)
-        utf8 = charset is None or canonical_charset(charset) == "utf-8"
-        api = is_api_path(request.path)
         if not _has_body(request):
-            if not utf8:
-                request.encoding = None  # Django's default, UTF-8
             return self.get_response(request)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        api = is_api_path(request.path)
         if api and not _JSON_MEDIA_TYPE.match(content_type):
             return error_response(errors.UnsupportedMediaType())
-        if not utf8:
+        charset = declared_charset(content_type)
+        if charset is not None and canonical_charset(charset) != "utf-8":
             message = f'Bodies are read as UTF-8 only, not "{charset[:40]}"; send UTF-8 (or no charset).'
             if api:
                 return error_response(errors.UnsupportedMediaType(message))

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from config import health
+from config.api.schema_views import SchemaView
 from games.serializers import SLUG_RULE
 from games.views import GameViewSet
 from realtime import views as live_views
@@ -26,7 +27,7 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("games/", live_views.lobby, name="lobby"),
     path("games/<slug:slug>/live/", live_views.game_live, name="game-live"),

@@ -169,7 +169,7 @@ local ttl_ms = math.floor(tonumber(ARGV[1]) * 1000)
 
 # A socket that counts in no game (the lobby). KEYS: its slot. ARGV: ttl,
 # connection id, the slot's limit.
-CLAIM = _NOW + _claim_slot("KEYS[1]", "ARGV[2]", "ARGV[3]") + "return 1"
+CLAIM = _NOW + _claim_slot("KEYS[1]", "ARGV[2]", "ARGV[3]") + "return {1}"
 
 # KEYS: a slot. ARGV: the connection id.
 RELEASE = "return redis.call('ZREM', KEYS[1], ARGV[1])"
@@ -276,7 +276,8 @@ class RedisPresence:
 
     async def claim(self, slot: Slot, connection: str) -> None:
         """A slot for a socket that counts in no game; raises TooManySockets."""
-        if int(await self.claim_script(keys=[slot.key], args=[ttl_seconds(), connection, slot.limit])) == -1:
+        result = await self.claim_script(keys=[slot.key], args=[ttl_seconds(), connection, slot.limit])
+        if int(result[0]) == -1:
             raise TooManySockets
 
     async def release(self, slot: Slot, connection: str) -> None:

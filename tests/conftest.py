@@ -141,6 +141,7 @@ def private_redis(settings):
         unavailable("needs the redis-server binary")
     server.start()
     settings.REDIS_URL = server.url
+    settings.REDIS_TIMEOUT = PRODUCTION_REDIS_TIMEOUT  # faults are measured against production's timeout
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -158,6 +159,9 @@ def private_redis(settings):
     yield server
     caches["default"].close()
     server.stop()
+
+
+PRODUCTION_REDIS_TIMEOUT = 0.04  # config.settings' default
 
 
 class PrivateRedis:

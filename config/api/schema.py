@@ -121,3 +121,4 @@ class EnvelopeAutoSchema(AutoSchema):
                 "headers", {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
             )
         return responses
+

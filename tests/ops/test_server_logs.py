@@ -3,6 +3,8 @@
 import json
 import logging
 
+import pytest
+
 from config.logging import JsonFormatter, ServerLogFilter
 
 
@@ -17,6 +19,15 @@ def test_a_token_in_a_websocket_url_is_redacted():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == '127.0.0.1:5000 - "WebSocket /ws/games/x/?token=[redacted]" [accepted]'
     assert "secret" not in JsonFormatter().format(record)
+
+
+@pytest.mark.parametrize("name", ["%74oken", "tok%65n", "access", "anything"])
+def test_every_query_value_is_redacted_whatever_its_name_is_spelt(name):
+    record = server_record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", f"/ws/games/x/?a=1&{name}=eyJ.sig")
+
+    ServerLogFilter().filter(record)
+
+    assert record.getMessage() == f'127.0.0.1:5000 - "WebSocket /ws/games/x/?a=[redacted]&{name}=[redacted]" [accepted]'
 
 
 def test_per_socket_open_and_close_lines_are_dropped():

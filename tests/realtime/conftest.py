@@ -77,7 +77,10 @@ async def open_socket(
         token = (await sync_to_async(issue_tokens)(user=user)).access
     if token is not None:
         path = f"{path}?token={token}"
-    communicator = WebsocketCommunicator(application, path, headers=[(b"host", b"testserver"), *(headers or [])])
+    headers = list(headers or [])
+    if not any(name == b"host" for name, _value in headers):
+        headers.insert(0, (b"host", b"testserver"))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
     communicator.scope["client"] = client
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     return connected, Socket(communicator)

@@ -1,8 +1,14 @@
 """A server process killed under load (issue 6, fault 3): the other keeps
 serving, clients that retry with their Idempotency-Key never create a
-duplicate, and presence converges."""
+duplicate, and presence converges. Then the same in the production layout
+itself (issue 10): a granian worker or the live uvicorn worker SIGKILLed
+under deploy/serve, which must keep answering and start what died again."""
 
 import asyncio
+import itertools
+import json
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +17,7 @@ import pytest
 
 from accounts.services import issue_tokens
 from scores.models import IdempotencyRecord, Score
-from tests.e2e.live_servers import call, watching
+from tests.e2e.live_servers import call, http, watching
 from tests.factories import GameFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -108,20 +114,128 @@ class _Abandoned:
         self.socket.transport.abort()
 
 
-def call_with_key(base: str, *, token: str, key: str, body: dict) -> tuple[int, dict]:
-    import json
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(  # noqa: S310 - http to 127.0.0.1
+def call_with_key(base: str, *, token: str, key: str, body: dict) -> tuple[int, dict | None]:
+    """POST a score with its Idempotency-Key; the body is None when it is not
+    Podium's JSON (nginx's own 502 page while a worker dies under it)."""
+    answer = http(
+        "POST",
         f"{base}/api/v1/games/arena/scores/",
-        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}", "Idempotency-Key": key},
-        method="POST",
+        data=json.dumps(body).encode(),
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read() or b"null")
+        return answer.status, answer.json()
+    except ValueError:
+        return answer.status, None
+
+
+# --- In the production layout itself (deploy/serve) ---------------------------------------------------
+
+CLIENTS, LOAD_SECONDS = 16, 6.0
+
+
+@pytest.mark.fault("A REST worker SIGKILLed under load in deploy/serve; clients retry")
+def test_a_rest_worker_killed_in_the_production_layout_leaves_the_service_answering(production_layout, record):
+    layout = production_layout(SCORE_RATE="100000/m")
+    game = GameFactory(slug="arena")
+    tokens = [issue_tokens(user=user).access for user in UserFactory.create_batch(CLIENTS)]
+    master, workers = layout.pids(server="granian")
+    assert len(workers) == 2
+    answered: list[float] = []
+    statuses: list[int] = []
+    acknowledged: set[str] = set()
+    attempts = 0
+    lock = threading.Lock()
+    stop_at = time.monotonic() + LOAD_SECONDS
+
+    def client(index: int) -> None:
+        nonlocal attempts
+        n = 0
+        while time.monotonic() < stop_at:
+            key, body = f"c{index}-s{n}", {"value": index * 10_000 + n}
+            for _retry in range(20):  # the same request, same key, until it is answered
+                with lock:
+                    attempts += 1
+                try:
+                    status, _ = call_with_key(layout.url, token=tokens[index], key=key, body=body)
+                except OSError:
+                    continue
+                with lock:
+                    statuses.append(status)
+                    if status == 201:
+                        answered.append(time.monotonic())
+                        acknowledged.add(key)
+                if status == 201:
+                    break
+            n += 1
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        futures = [pool.submit(client, index) for index in range(CLIENTS)]
+        time.sleep(LOAD_SECONDS / 3)  # load is running: now kill a worker
+        killed_at = time.monotonic()
+        os.kill(workers[0], signal.SIGKILL)
+        for future in futures:
+            future.result()
+
+    answered.sort()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(answered)]
+    keys = list(IdempotencyRecord.objects.values_list("key", flat=True))
+    record.requests = attempts
+    record.server_errors = sum(status >= 500 for status in statuses)
+    record.scores_lost = len(acknowledged) - Score.objects.filter(game=game).count()
+    record.recovery_seconds = max(gaps)
+    record.notes.append(f"{len(acknowledged)} acknowledged; longest gap between answers {max(gaps):.2f} s")
+    assert any(moment > killed_at + 1 for moment in answered)  # it went on serving after the kill
+    assert max(gaps) <= 1.0
+    assert Score.objects.filter(game=game).count() == len(acknowledged)  # none lost, none twice
+    assert sorted(keys) == sorted(acknowledged)
+    assert layout.pids(server="granian")[0] == master  # the master stayed up…
+    assert _eventually(lambda: len(layout.pids(server="granian")[1]) == 2)  # …and respawned the worker
+
+
+@pytest.mark.fault("The live worker SIGKILLed in deploy/serve: sockets reconnect")
+def test_a_live_worker_killed_in_the_production_layout_is_restarted_and_sockets_reconnect(production_layout, record):
+    layout = production_layout()
+    GameFactory(slug="arena")
+    token = issue_tokens(user=UserFactory()).access
+    url = layout.ws_url("/ws/games/arena/")
+
+    async def scenario() -> float:
+        async with watching(url) as inbox:
+            await inbox.expect("snapshot", within=10)
+            _main, (worker,) = layout.pids(server="uvicorn")
+            os.kill(worker, signal.SIGKILL)
+            killed_at = time.perf_counter()
+            with pytest.raises(AssertionError, match="socket closed"):
+                await inbox.expect("snapshot", within=10)
+        # While it restarts nginx cannot reach it, and says so in its log,
+        # quoting the URL (which carries a token here).
+        with pytest.raises(Exception):  # noqa: B017, PT011 - refused by nginx (502), whatever the library calls it
+            async with watching(f"{url}?token={token}", within=5):
+                pass
+        assert http("GET", f"{layout.url}/api/v1/games/arena/").status == 200  # HTTP never noticed
+        while True:  # a client reconnecting with backoff, as the live page does
+            try:
+                async with watching(url, within=2) as inbox:
+                    await inbox.expect("snapshot", within=5)
+                    return time.perf_counter() - killed_at
+            except Exception:
+                await asyncio.sleep(0.2)
+                if time.perf_counter() - killed_at > 30:
+                    raise
+
+    record.recovery_seconds = asyncio.run(scenario())
+    record.requests = 3
+    log = layout.log_text()
+    assert "live exited" in log
+    assert token not in log
+    assert "token=[redacted]" in log
+
+
+def _eventually(check, within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)  # polling another process's state
+    return False

@@ -6,12 +6,21 @@ our secret, forged or tampered signatures, expired, revoked by logout,
 refresh reuse or a password change, and a refresh token offered as an
 access token. Cookie credentials need the CSRF token for unsafe methods,
 and a websocket with a bad token is accepted, then closed with 4401 (§7).
+
+From the outside probe of issue 10: a password changed by another process
+cuts off access tokens at once in the embedded default too (finding 8), and
+a token in a websocket URL never reaches the server log, however its
+parameter name is percent-encoded (finding 6).
 """
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
 
 import jwt
@@ -24,6 +33,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
 from tests.conftest import CommittingAPIClient
+from tests.e2e.live_servers import ROOT, database_url_of_this_test, watching
 from tests.factories import PASSWORD, GameFactory, UserFactory
 from tests.realtime.conftest import open_socket, watch
 from tests.security.sockets import isolated_realtime
@@ -189,6 +199,35 @@ def test_a_user_deactivated_in_the_admin_loses_access_at_once(access, user):
     user.refresh_from_db()
     assert not user.is_active
     assert_unauthorized(me(access))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_password_changed_in_another_process_cuts_off_access_tokens_at_once_embedded_too(settings, user):
+    """Finding 8 of the outside probe: embedded, the user behind a token was
+    cached in the serving process for 300 s, and a change made by another
+    process (`manage.py shell`) could not reach that cache."""
+    settings.REDIS_URL = ""  # the embedded default: an in-process cache
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    access = issue_tokens(user=user).access
+    assert me(access).status_code == 200  # a first request, which a cache would keep
+
+    change_password_in_another_process(user.username)
+
+    assert_unauthorized(me(access))
+
+
+def change_password_in_another_process(username: str) -> None:
+    script = (
+        "from accounts.models import User; "
+        f"user = User.objects.get(username={username!r}); "
+        "user.set_password('a-brand-new-password-42'); user.save()"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url_of_this_test(), "REDIS_URL": "", "PODIUM_DEV_SECRET": "1"}
+    result = subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_deactivated_users_refresh_token_is_a_401(api, user):
@@ -467,3 +506,28 @@ async def test_a_socket_closed_for_a_bad_token_never_counted_as_a_player(arena):
 
     assert (snapshot["players"], snapshot["connections"]) == (0, 1)
     await socket.close()
+
+
+# --- Tokens never reach the logs (finding 6 of the outside probe) -----------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", ["token", "%74oken", "tok%65n", "%74%6F%6B%65%6E"])
+def test_a_token_in_a_websocket_url_signs_in_and_never_reaches_the_server_log(servers, name):
+    GameFactory(slug="arena")
+    access = issue_tokens(user=UserFactory()).access
+    (server,) = servers.start()
+
+    async def signed_in_socket():
+        async with watching(f"{server.ws_url('/ws/games/arena/')}?{name}={access}") as inbox:
+            return await inbox.expect("snapshot", within=10)
+
+    snapshot = asyncio.run(signed_in_socket())
+
+    assert snapshot["players"] == 1  # the encoded name signed the socket in
+    log = server.log_path.read_text()
+    assert "/ws/games/arena/" in log
+    assert access not in log
+    assert access.split(".")[2] not in log  # not even the signature

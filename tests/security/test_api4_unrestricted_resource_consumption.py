@@ -1,20 +1,34 @@
 """OWASP API4:2023 Unrestricted Resource Consumption.
 
 Every costly or abusable operation has a ceiling: rate limits on sign-in
-(per client address and per username, on the API and the admin),
-registration and submissions (429 with `Retry-After`, refused attempts
-counted too); body, page, radius, search and metadata sizes (413/400, never
-a 500); and websocket messages (size and rate, then a 1008 close).
+(per client address and per account, its username and email sharing one
+budget, on the API and the admin), registration and submissions (429 with
+`Retry-After`, refused attempts counted too); body, page, radius, search and
+metadata sizes (413/400, never a 500); websocket messages (size and rate,
+then a 1008 close); and sockets per user and game and per client address
+(4429, counted over every process).
+
+From the outside probe of issue 10: the per-username limit was per login
+string (finding 5), sockets had no cap (finding 7), and a client could name
+its own address with X-Forwarded-For under `make run` (finding 4), which
+the real servers are asked here: make run's command and deploy/serve.
 """
 
+import asyncio
 import json
+import re
 import time
+from urllib.parse import urlencode
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import Client
 from rest_framework.test import APIClient
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import CommittingAPIClient, bearer_client
+from tests.e2e.live_servers import http, watching
 from tests.factories import PASSWORD, GameFactory, UserFactory
 from tests.realtime.conftest import open_socket, watch
 from tests.security.sockets import isolated_realtime
@@ -91,6 +105,39 @@ def test_forwarding_headers_from_an_untrusted_peer_do_not_evade_the_address_limi
     )
 
     assert_api_rate_limited(response)
+
+
+def test_a_username_and_its_email_share_one_sign_in_budget(settings):
+    """Finding 5 of the outside probe: after the limit as `grace`, `grace@demo.podium` had ten tries of its own."""
+    grace = UserFactory(username="grace", email="grace@demo.podium")
+    settings.LOGIN_RATE = "3/m"
+    for n, login in enumerate(["grace", "GRACE@demo.podium", "Grace"]):
+        assert client_at(f"10.9.11.{n}").post(LOGIN, {"username": login, "password": "wrong"}).status_code == 401
+
+    for login in ["grace@demo.podium", "Grace@Demo.Podium", "grace"]:
+        right = client_at("10.9.11.200").post(LOGIN, {"username": login, "password": PASSWORD})
+        assert_api_rate_limited(right)
+    assert grace.email == "grace@demo.podium"
+
+
+def test_an_unknown_login_has_a_budget_of_its_own_in_any_case(user, settings):
+    settings.LOGIN_RATE = "2/m"
+    for n, login in enumerate(["nobody@example.com", "NOBODY@example.com"]):
+        client_at(f"10.9.12.{n}").post(LOGIN, {"username": login, "password": "wrong"})
+
+    assert_api_rate_limited(client_at("10.9.12.9").post(LOGIN, {"username": "Nobody@Example.com", "password": "x"}))
+    assert client_at("10.9.12.10").post(LOGIN, {"username": user.username, "password": PASSWORD}).status_code == 200
+
+
+def test_admin_sign_in_shares_the_accounts_budget_between_username_and_email(settings):
+    UserFactory(username="root", email="root@example.com", is_staff=True, is_superuser=True)
+    settings.LOGIN_RATE = "2/m"
+    for n, login in enumerate(["root", "ROOT@example.com"]):
+        Client(REMOTE_ADDR=f"10.9.13.{n}").post(ADMIN_LOGIN, {"username": login, "password": "wrong"})
+
+    assert_rate_limited(
+        Client(REMOTE_ADDR="10.9.13.9").post(ADMIN_LOGIN, {"username": "root@example.com", "password": PASSWORD})
+    )
 
 
 def test_refused_login_attempts_count_towards_the_limit(settings):
@@ -510,3 +557,180 @@ async def test_an_anonymous_socket_is_limited_too(game):
     replies = texts(await outputs_until_quiet(socket))
     assert any(reply.get("code") == "RATE_LIMITED" for reply in replies)
     await socket.close()
+
+
+# --- Socket caps (CONTRACT §7; finding 7 of the outside probe) ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_anonymous_sockets_beyond_the_cap_of_one_address_are_closed_with_4429(game, settings):
+    settings.WS_MAX_PER_ADDRESS = 3
+    other_game = await sync_to_async(GameFactory)(slug="other")
+    held = [await watch(game), await watch(game), await watch(other_game)]  # the cap spans every game
+
+    connected, refused = await open_socket("/ws/games/arena/")
+
+    assert connected
+    assert await refused.closed_with() == 4429
+    watcher, snapshot = await watch(game, client=("10.0.0.2", 1))  # another address is not affected
+    assert (snapshot["players"], snapshot["connections"]) == (0, 3)
+    for socket, _ in [*held, (watcher, None)]:
+        await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_a_socket_closed_frees_its_place_under_the_cap(game, settings):
+    settings.WS_MAX_PER_ADDRESS = 1
+    first, _ = await watch(game)
+    await first.close()
+
+    second, snapshot = await watch(game)
+
+    assert snapshot["connections"] == 1
+    await second.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_a_users_sockets_beyond_the_cap_per_game_are_closed_with_4429(game, settings):
+    settings.WS_MAX_PER_USER = 2
+    settings.WS_MAX_PER_ADDRESS = 1  # signed-in sockets do not count against the address
+    player = await sync_to_async(UserFactory)()
+    other_game = await sync_to_async(GameFactory)(slug="other")
+    held = [await watch(game, user=player), await watch(game, user=player)]
+
+    connected, refused = await open_socket("/ws/games/arena/", user=player)
+    elsewhere, _ = await watch(other_game, user=player)  # the cap is per game
+
+    assert connected
+    assert await refused.closed_with() == 4429
+    observer, snapshot = await watch(game)
+    assert (snapshot["players"], snapshot["connections"]) == (1, 3)
+    for socket, _ in [*held, (elsewhere, None), (observer, None)]:
+        await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_lobby_sockets_count_against_the_address_cap(game, settings):
+    settings.WS_MAX_PER_ADDRESS = 1
+    held, _ = await watch(game)
+
+    connected, refused = await open_socket("/ws/lobby/")
+
+    assert connected
+    assert await refused.closed_with() == 4429
+    await held.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_a_proxy_trusted_to_name_the_client_gives_each_client_its_own_cap(game, settings):
+    settings.WS_MAX_PER_ADDRESS = 1
+    settings.TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    first, _ = await watch(game, headers=[(b"x-real-ip", b"203.0.113.1")])
+
+    second, _ = await watch(game, headers=[(b"x-real-ip", b"203.0.113.2")])
+    connected, refused = await open_socket("/ws/games/arena/", headers=[(b"x-real-ip", b"203.0.113.1")])
+
+    assert connected
+    assert await refused.closed_with() == 4429
+    await first.close()
+    await second.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_an_untrusted_peer_cannot_escape_the_cap_by_naming_other_addresses(game, settings):
+    settings.WS_MAX_PER_ADDRESS = 1
+    first, _ = await watch(game)
+
+    forged = [(b"x-real-ip", b"203.0.113.7"), (b"x-forwarded-for", b"198.51.100.7"), (b"forwarded", b"for=1.2.3.4")]
+    connected, refused = await open_socket("/ws/games/arena/", headers=forged)
+
+    assert connected
+    assert await refused.closed_with() == 4429
+    await first.close()
+
+
+# --- The client address on the real servers (finding 4 of the outside probe) ---------------------------
+
+FORGED = ["X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Client-IP", "True-Client-IP"]
+
+
+def forged_headers(n: int) -> dict[str, str]:
+    address = f"10.9.{n // 250}.{n % 250 + 1}"
+    return {name: (f"for={address}" if name == "Forwarded" else address) for name in FORGED}
+
+
+def post_json(base: str, path: str, body: dict, headers: dict) -> int:
+    return http(
+        "POST", base + path, headers={"Content-Type": "application/json", **headers}, data=json.dumps(body).encode()
+    ).status
+
+
+def assert_forged_addresses_change_nothing(base: str, log_text) -> None:
+    """LOGIN_RATE and REGISTER_RATE are 2/m: after them, claiming a new
+    address per attempt still gets 429s, and the log names the real peer."""
+    login = {"username": "nobody", "password": "wrong-password"}
+    assert [post_json(base, LOGIN, login, {}) for _ in range(2)] == [401, 401]
+    assert {post_json(base, LOGIN, login, forged_headers(n)) for n in range(15)} == {429}
+    new = {"email": "new@example.com", "username": "newcomer", "password": "short"}
+    assert [post_json(base, REGISTER, new, {}) for _ in range(2)] == [400, 400]
+    assert {post_json(base, REGISTER, new, forged_headers(n)) for n in range(5)} == {429}
+    assert [admin_sign_in(base, forged_headers(n)) for n in range(4)] == [200, 200, 429, 429]
+    events = [json.loads(line) for line in log_text().splitlines() if '"podium.security"' in line]
+    assert {event["ip"] for event in events if event.get("event") in ("login_failed", "rate_limited")} == {"127.0.0.1"}
+
+
+def admin_sign_in(base: str, headers: dict) -> int:
+    page = http("GET", base + ADMIN_LOGIN)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)[1].decode()
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    form = urlencode({"csrfmiddlewaretoken": token, "username": "nobody", "password": "wrong"}).encode()
+    return http(
+        "POST",
+        base + ADMIN_LOGIN,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": base, **headers},
+        data=form,
+    ).status
+
+
+async def assert_forged_addresses_do_not_lift_the_socket_cap(ws_base: str) -> None:
+    """WS_MAX_PER_ADDRESS is 2."""
+    async with watching(f"{ws_base}/ws/games/arena/") as first, watching(f"{ws_base}/ws/games/arena/") as second:
+        await first.expect("snapshot", within=10)
+        await second.expect("snapshot", within=10)
+        async with connect(
+            f"{ws_base}/ws/games/arena/", additional_headers=forged_headers(7), open_timeout=10
+        ) as refused:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(refused.recv(), timeout=10)
+            assert closed.value.rcvd.code == 4429
+
+
+ABUSE = {"LOGIN_RATE": "2/m", "REGISTER_RATE": "2/m", "WS_MAX_PER_ADDRESS": "2"}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_make_runs_server_believes_no_address_the_client_names(servers):
+    GameFactory(slug="arena")
+    (server,) = servers.start(env=ABUSE)
+
+    assert_forged_addresses_change_nothing(server.url, lambda: server.log_path.read_text())
+    asyncio.run(assert_forged_addresses_do_not_lift_the_socket_cap(server.url.replace("http", "ws", 1)))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_production_layout_believes_only_the_address_nginx_saw(production_layout):
+    GameFactory(slug="arena")
+    layout = production_layout(**ABUSE)
+
+    assert_forged_addresses_change_nothing(layout.url, layout.log_text)
+    asyncio.run(assert_forged_addresses_do_not_lift_the_socket_cap(layout.url.replace("http", "ws", 1)))

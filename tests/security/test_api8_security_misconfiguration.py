@@ -3,8 +3,15 @@
 Production defaults are the safe ones (DEBUG off, secure cookies, HSTS, no
 CORS), every response carries the headers of CONTRACT §2, CORS answers only
 whitelisted origins, cookies carry their flags, a crash shows nothing of
-the server, websocket handshakes from other sites are refused (§7) and the
-live pages run under a Content-Security-Policy.
+the server, websocket handshakes from other sites or for hosts outside
+ALLOWED_HOSTS are refused (§7) and the live pages run under a
+Content-Security-Policy.
+
+From the outside probe of issue 10, once 500s or leaks: bodies in charsets
+that are not UTF-8, codecs that are not text among them (finding 1), lone
+surrogates however spelt (2), more than 1,000 query parameters (3), a
+handshake for a foreign Host (9), and a server that named itself or spoke
+Python in its messages (11).
 """
 
 import ast
@@ -21,6 +28,7 @@ from django.test import Client
 from accounts.services import issue_tokens
 from tests.api.crash_urls import SECRET_IN_THE_CRASH
 from tests.conftest import CommittingAPIClient
+from tests.e2e.live_servers import http
 from tests.factories import PASSWORD, GameFactory, UserFactory
 from tests.realtime.conftest import open_socket, watch
 from tests.security.sockets import isolated_realtime
@@ -420,6 +428,27 @@ async def test_a_websocket_from_a_whitelisted_origin_is_accepted(settings):
     await socket.close()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime", "game")
+@pytest.mark.parametrize("host", [b"evil.example", b"evil.example:8000", b"testserver.evil.example", b""])
+async def test_a_websocket_handshake_for_a_host_not_in_allowed_hosts_is_refused(host):
+    """Finding 9 of the outside probe: the handshake ignored ALLOWED_HOSTS while HTTP answered 400."""
+    connected, _ = await open_socket("/ws/games/arena/", headers=[(b"host", host)])
+
+    assert not connected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime", "game")
+async def test_a_websocket_handshake_for_an_allowed_host_with_a_port_is_accepted(settings):
+    settings.ALLOWED_HOSTS = ["play.example"]
+
+    connected, socket = await open_socket("/ws/games/arena/", headers=[(b"host", b"play.example:8443")])
+
+    assert connected
+    await socket.close()
+
+
 # --- Content-Security-Policy ----------------------------------------------------------------------------
 
 
@@ -441,3 +470,231 @@ def test_the_live_pages_run_under_a_content_security_policy(game, path):
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["base-uri"] == ["'none'"]
     assert directives["connect-src"] == ["'self'"]
+
+
+# --- Hostile requests that were 500s (the outside probe, findings 1-3 and 11) ----------------------------
+
+REFRESH = "/api/v1/auth/refresh/"
+REGISTER = "/api/v1/auth/register/"
+# Text codecs that are not UTF-8. Codecs that are not text (NOT_TEXT) are
+# sent to the real servers below: Django's own test client cannot even build
+# a request that names one.
+NOT_UTF8 = ["utf-7", "utf-16", "latin-1", "cp1252"]
+
+
+@pytest.mark.parametrize("charset", [*NOT_UTF8, "no-such-charset"])
+@pytest.mark.parametrize("path", [LOGIN, REFRESH, REGISTER])
+def test_a_json_body_in_a_charset_other_than_utf8_is_a_415(charset, path):
+    # generic() sends the bytes as they are (post() would encode them in the charset).
+    response = Client().generic("POST", path, b"{}", content_type=f"application/json; charset={charset}")
+
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert "UTF-8" in error["message"]
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8", '"utf-8"'])
+def test_utf8_in_any_spelling_is_read(charset):
+    response = Client().post(
+        LOGIN, b'{"username": "nobody", "password": "wrong"}', content_type=f"application/json; charset={charset}"
+    )
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("charset", NOT_UTF8)
+def test_a_form_in_a_charset_other_than_utf8_is_a_415(charset):
+    response = Client().generic(
+        "POST",
+        "/admin/login/",
+        b"username=a&password=b",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+
+    assert response.status_code == 415
+
+
+def game_owner_client():
+    owner = UserFactory(studio=True)
+    client = CommittingAPIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=owner).access}")
+    return owner, client
+
+
+SURROGATE_BODIES = [
+    b'{"value": 5, "metadata": {"a": "\\ud800"}}',  # an escape
+    b'{"value": 5, "metadata": {"\\udfff": 1}}',  # in a key
+    b'{"value": 5, "metadata": {"a": ["x", {"b": "\\udbff\\u0041"}]}}',  # nested, high half then a letter
+]
+
+
+@pytest.mark.parametrize("body", SURROGATE_BODIES)
+def test_a_lone_surrogate_in_a_score_is_a_400_not_a_500(game, body):
+    _owner, client = game_owner_client()
+
+    response = client.post("/api/v1/games/arena/scores/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "unpaired surrogate" in response.json()["error"]["message"]
+
+
+def test_a_surrogate_encoded_as_bytes_is_not_utf8(game):
+    """The UTF-8 bytes of a lone surrogate (ED A0 80), which strict UTF-8 refuses."""
+    _owner, client = game_owner_client()
+
+    response = client.post(
+        "/api/v1/games/arena/scores/",
+        b'{"value": 5, "metadata": {"a": "\xed\xa0\x80"}}',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "The request body is not valid UTF-8 (byte 32)."
+
+
+def test_a_paired_surrogate_escape_is_a_character_like_any_other(game):
+    _owner, client = game_owner_client()
+
+    response = client.post(
+        "/api/v1/games/arena/scores/",
+        b'{"value": 5, "metadata": {"a": "\\ud83c\\udfc6"}}',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["data"]["score"]["metadata"] == {"a": "\U0001f3c6"}
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_lone_surrogate_in_game_metadata_is_a_400_not_a_500(game, method):
+    owner, client = game_owner_client()
+    game.owner = owner
+    game.save()
+    path = "/api/v1/games/" if method == "post" else "/api/v1/games/arena/"
+
+    response = getattr(client, method)(
+        path, b'{"name": "New", "metadata": {"a": "\\ud800"}}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def many_parameters(count: int) -> str:
+    return "&".join(f"k{n}=v" for n in range(count))
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/games/", "/api/v1/games/arena/scores/", "/api/v1/games/arena/leaderboard/", "/api/schema/"]
+)
+def test_more_than_a_thousand_query_parameters_is_a_400_not_a_500(game, path):
+    response = Client().get(f"{path}?{many_parameters(1001)}")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "BAD_REQUEST"
+    assert error["message"] == "Too many parameters: at most 1000 are read."
+
+
+def test_more_than_a_thousand_query_parameters_signed_in_is_a_400_too(game, user):
+    client = CommittingAPIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
+
+    response = client.get(f"/api/v1/games/arena/leaderboard/me/?{many_parameters(1001)}")
+
+    assert response.status_code == 400
+
+
+def test_a_thousand_query_parameters_are_read(game):
+    assert Client().get(f"/api/v1/games/?{many_parameters(1000)}").status_code == 200
+
+
+def test_more_than_a_thousand_form_fields_on_a_page_is_a_400_not_a_500():
+    response = Client().post("/admin/login/", many_parameters(1001), content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+
+
+PYTHON_WORDS = ["sys.", "int_max_str_digits", "codec", "utf-8-sig", "Traceback", "(char ", "Expecting value: line"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": ' + b"9" * 5000 + b"}",  # more digits than Python converts
+        b"\xff\xfe{}",  # not UTF-8
+        b'{"username": "a",}',  # a syntax error
+        b"\xef\xbb\xbf{}",  # a byte order mark
+        b'{"username": NaN}',
+        b'{"username": 1e999}',
+    ],
+)
+def test_a_malformed_body_is_described_in_the_clients_terms_not_pythons(body):
+    response = Client().post(LOGIN, body, content_type="application/json")
+
+    assert response.status_code in (400, 401)
+    message = response.json()["error"]["message"]
+    assert not [word for word in PYTHON_WORDS if word in message], message
+
+
+def test_a_json_syntax_error_says_where():
+    response = Client().post(LOGIN, b'{"username": "a",}', content_type="application/json")
+
+    assert response.json()["error"]["message"] == (
+        "The request body is not valid JSON: Expecting property name enclosed in double quotes (line 1, column 18)."
+    )
+
+
+# --- The same, and the Server header, on the real servers -------------------------------------------
+
+NOT_TEXT = ["rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri"]
+
+
+def assert_hostile_charsets_are_answered(base: str) -> None:
+    """Findings 1 and 2 as the probe sent them, to a running server."""
+    for charset in [*NOT_TEXT, "utf-7"]:
+        declared = {"Content-Type": f"application/json; charset={charset}"}
+        for path in (LOGIN, REFRESH, REGISTER):
+            answer = http("POST", base + path, headers=declared, data=b"{}")
+            assert answer.status == 415, (charset, path, answer.body)
+            assert answer.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+        # Without a body the charset is ignored: the query is read as UTF-8.
+        for path in ("/api/v1/games/?search=Arena", "/games/", "/admin/login/"):
+            assert http("GET", base + path, headers=declared).status == 200, (charset, path)
+        form = {"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"}
+        assert http("POST", base + "/admin/login/", headers=form, data=b"username=a").status == 415
+    # `+2AA-` is a lone surrogate in UTF-7, read here as the five characters it is in UTF-8.
+    utf7 = {"Content-Type": "application/json; charset=utf-7"}
+    answer = http("GET", base + "/api/v1/games/?search=%2B2AA-", headers=utf7)
+    assert (answer.status, answer.json()["data"]) == (200, [])
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("layout", ["make run", "deploy/serve"])
+def test_codecs_that_are_not_text_get_a_415_or_are_ignored_never_a_500(layout, servers, production_layout):
+    GameFactory(slug="arena", name="Arena")
+    base = servers.start()[0].url if layout == "make run" else production_layout().url
+
+    assert_hostile_charsets_are_answered(base)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_make_runs_server_does_not_name_itself(servers):
+    """Finding 11: every response said `server: uvicorn`."""
+    answer = http("GET", servers.start()[0].url + "/api/v1/games/")
+
+    assert answer.headers.get("Server") is None
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_production_layout_names_no_server_or_version_behind_nginx(production_layout):
+    answer = http("GET", production_layout().url + "/api/v1/games/")
+
+    assert answer.headers.get("Server") == "nginx"  # server_tokens off: no version, and not granian

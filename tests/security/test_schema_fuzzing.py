@@ -113,3 +113,31 @@ def test_every_operation_keeps_to_the_schema(case, anonymous, world):
     if case.path_parameters and "id" in case.path_parameters and case.meta and case.meta.generation.mode.is_positive:
         case.path_parameters["id"] = world["score_ids"].get(case.method.upper(), world["score_ids"]["GET"])
     case.call_and_validate(headers=None if anonymous else world["headers"])
+
+
+# Charsets a client may name: UTF-8 spelt several ways, codecs that are not
+# text (which Django would decode a body or query string with), text codecs
+# that are not UTF-8, and none at all. Bodies in any but UTF-8 are a 415.
+CHARSETS = ["utf-8", "UTF8", "rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri", "utf-7", "utf-16", "latin-1", "x"]
+# Django reads at most 1,000 parameters: past that, a 400 in the envelope.
+EXTRA_PARAMETERS = [0, 0, 1000, 1001, 1500]
+
+
+@schema.parametrize()
+@schema.given(anonymous=st.booleans(), charset=st.sampled_from(CHARSETS), extra=st.sampled_from(EXTRA_PARAMETERS))
+@settings(
+    max_examples=max(10, MAX_EXAMPLES // 4),
+    suppress_health_check=list(HealthCheck),
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    database=None,
+)
+def test_every_operation_keeps_to_the_schema_whatever_the_charset_and_the_number_of_parameters(
+    case, anonymous, charset, extra, world
+):
+    """The outside probe's findings 1-3 (issue 10) as a class: no charset and
+    no number of query parameters makes an operation answer outside its schema."""
+    headers = {} if anonymous else dict(world["headers"])
+    headers["Content-Type"] = f"application/json; charset={charset}"
+    case.query = {**(case.query or {}), **{f"extra{n}": "v" for n in range(extra)}}
+    case.call_and_validate(headers=headers)
