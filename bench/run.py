@@ -790,6 +790,9 @@ def main(argv: list[str] | None = None) -> int:
         "LOGIN_RATE": "100000/m",
         "REGISTER_RATE": "100000/m",
         "JWT_ACCESS_MINUTES": "720",
+        # Its 1,000 sockets (and a join burst of as many) come from one address.
+        "WS_MAX_PER_ADDRESS": "100000",
+        "WS_MAX_PER_USER": "100000",
         "PYTHONUNBUFFERED": "1",
     }
     say(
