@@ -7,6 +7,8 @@ default's in-process cache could not hear of a change made elsewhere (a
 password changed in `manage.py shell`), so there they are read each time.
 """
 
+import unicodedata
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.functions import Lower
@@ -23,8 +25,11 @@ def user_by_login(login: str) -> User | None:
 def sign_in_rate_key(login: str) -> str:
     """What the per-account sign-in limit counts: the account a login names,
     so that its username and its email, in any case, share one budget; for
-    a login that names nobody, the login itself, case-folded."""
-    user = user_by_login(login)
+    a login that names nobody, the login itself, case-folded. The login is
+    first normalised as the admin's sign-in form does (NFKC, stripped), so
+    that no spelling the form would sign in with has a budget of its own."""
+    login = unicodedata.normalize("NFKC", login).strip()
+    user = user_by_login(login) if login and "\x00" not in login else None
     return f"account:{user.pk}" if user is not None else f"login:{login.casefold()}"
 
 

@@ -24,7 +24,7 @@ from accounts.serializers import (
 )
 from config.errors import Unauthorized
 from config.ratelimit import enforce_rate_limit
-from config.security_log import client_ip
+from config.security_log import client_limit_key
 
 TAGS = ["auth"]
 
@@ -44,7 +44,7 @@ class RegisterView(AuthView):
 
     @extend_schema(tags=TAGS, request=RegisterInput, responses={201: UserSerializer}, auth=[])
     def post(self, request):
-        enforce_rate_limit(request, scope="register:ip", key=client_ip(request), rate=settings.REGISTER_RATE)
+        enforce_rate_limit(request, scope="register:ip", key=client_limit_key(request), rate=settings.REGISTER_RATE)
         data = _validated(RegisterInput, request)
         user = services.register_user(**data)
         return Response(UserSerializer(user, context={"viewer": user}).data, status=status.HTTP_201_CREATED)
@@ -55,7 +55,7 @@ class LoginView(AuthView):
 
     @extend_schema(tags=TAGS, request=LoginInput, responses={200: LoginOutput}, auth=[])
     def post(self, request):
-        enforce_rate_limit(request, scope="login:ip", key=client_ip(request), rate=settings.LOGIN_RATE)
+        enforce_rate_limit(request, scope="login:ip", key=client_limit_key(request), rate=settings.LOGIN_RATE)
         data = _validated(LoginInput, request)
         enforce_rate_limit(
             request, scope="login:account", key=sign_in_rate_key(data["username"]), rate=settings.LOGIN_RATE

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 
 from config.errors import RateLimited
 from config.ratelimit import enforce_rate_limit
-from config.security_log import client_ip, log_security_event
+from config.security_log import client_limit_key, log_security_event
 
 
 class PodiumAdminSite(admin.AdminSite):
@@ -22,7 +22,9 @@ class PodiumAdminSite(admin.AdminSite):
             from accounts.selectors import sign_in_rate_key  # this module loads before the apps do
 
             try:
-                enforce_rate_limit(request, scope="admin-login:ip", key=client_ip(request), rate=settings.LOGIN_RATE)
+                enforce_rate_limit(
+                    request, scope="admin-login:ip", key=client_limit_key(request), rate=settings.LOGIN_RATE
+                )
                 login = (request.POST.get("username") or "")[:254]
                 enforce_rate_limit(
                     request, scope="admin-login:account", key=sign_in_rate_key(login), rate=settings.LOGIN_RATE

@@ -16,8 +16,18 @@ from django.utils.http import parse_header_parameters
 
 
 class Utf8Request:
+    # A Content-Type header that cannot be parsed at all (an RFC 2231
+    # parameter in an unknown encoding: `x*=nope''x`). Django would raise
+    # while building the request; here the request has no content type, and
+    # a body sent with it is refused with a 415.
+    content_type_unreadable = False
+
     def _set_content_type_params(self, meta):
-        self.content_type, self.content_params = parse_header_parameters(meta.get("CONTENT_TYPE", ""))
+        try:
+            self.content_type, self.content_params = parse_header_parameters(meta.get("CONTENT_TYPE", ""))
+        except (ValueError, LookupError):
+            self.content_type, self.content_params = "", {}
+            self.content_type_unreadable = True
 
 
 class PodiumWSGIRequest(Utf8Request, WSGIRequest):

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
-from django.utils.http import parse_header_parameters
 from rest_framework.response import Response as DrfResponse
 
 from config import errors
@@ -23,7 +22,6 @@ from config.logging import current_request_id
 
 API_PREFIX = "/api/"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_JSON_MEDIA_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
 # Set on the ASGI scope by config.asgi.BodyLimit when a body without a
 # Content-Length ran past the limit.
 BODY_TOO_LARGE_SCOPE_KEY = "podium.body_too_large"
@@ -109,25 +107,23 @@ class ContentTypeMiddleware:
     def __call__(self, request):
         if not _has_body(request):
             return self.get_response(request)
-        content_type = request.META.get("CONTENT_TYPE", "")
         api = is_api_path(request.path)
-        if api and not _JSON_MEDIA_TYPE.match(content_type):
+        if getattr(request, "content_type_unreadable", False):
+            return _unsupported("The Content-Type header cannot be read.", api=api)
+        if api and request.content_type != "application/json":
             return error_response(errors.UnsupportedMediaType())
-        charset = declared_charset(content_type)
+        charset = request.content_params.get("charset")
         if charset is not None and canonical_charset(charset) != "utf-8":
-            message = f'Bodies are read as UTF-8 only, not "{charset[:40]}"; send UTF-8 (or no charset).'
-            if api:
-                return error_response(errors.UnsupportedMediaType(message))
-            return HttpResponse(message, status=415, content_type="text/plain; charset=utf-8")
+            return _unsupported(
+                f'Bodies are read as UTF-8 only, not "{charset[:40]}"; send UTF-8 (or no charset).', api=api
+            )
         return self.get_response(request)
 
 
-def declared_charset(content_type: str) -> str | None:
-    """The `charset` parameter of a Content-Type header as sent, or None."""
-    if "charset" not in content_type.lower():
-        return None
-    _media_type, params = parse_header_parameters(content_type)
-    return params.get("charset")
+def _unsupported(message: str, *, api: bool):
+    if api:
+        return error_response(errors.UnsupportedMediaType(message))
+    return HttpResponse(message, status=415, content_type="text/plain; charset=utf-8")
 
 
 def canonical_charset(name: str) -> str | None:

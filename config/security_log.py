@@ -5,6 +5,7 @@ example `login_failed`, `rate_limited`, `permission_denied`,
 `token_rejected`) and the client address, never a password or a token.
 """
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -25,8 +26,28 @@ def client_address(peer: str | None, named_by_proxy: str | None) -> str:
     return peer
 
 
+def client_network(address: str) -> str:
+    """What limits count per client address: the address itself for IPv4,
+    its /64 for IPv6 (one subscriber's whole allocation, which a client can
+    otherwise walk through one address at a time)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def client_ip(request: HttpRequest) -> str:
     return client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_REAL_IP"))
+
+
+def client_limit_key(request: HttpRequest) -> str:
+    """The key the per-address rate limits count a request under."""
+    return client_network(client_ip(request))
 
 
 def socket_client_address(scope) -> str:

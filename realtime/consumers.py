@@ -156,6 +156,7 @@ class GameConsumer(PodiumConsumer):
             await self.close(CLOSE_NOT_FOUND)
             return
         user = self.scope["user"]
+        self.game = game  # from here on, leave() undoes whatever attach() did
         try:
             update = await get_hub().attach(
                 self,
@@ -170,7 +171,6 @@ class GameConsumer(PodiumConsumer):
         except RealtimeUnavailable:
             await self.close(CLOSE_TRY_AGAIN_LATER)
             return
-        self.game = game
         leaderboard = await database_sync_to_async(top_ten)(game)
         await self.send(text_data=messages.snapshot(game.slug, update.count, leaderboard))
         await self.start_deliveries()
@@ -191,9 +191,9 @@ class LobbyConsumer(PodiumConsumer):
 
     async def connect(self):
         await self.accept()
+        self.attached = True  # from here on, leave() undoes whatever attach_lobby() did
         try:
             await get_hub().attach_lobby(self, slot=self.slot(None))
-            self.attached = True
             counts = await lobby_counts()
         except TooManySockets:
             await self.refuse_too_many()

@@ -78,10 +78,11 @@ class Hub:
                 await self.layer.group_add(game_group(game_id), self.channel)
             update = await async_presence().join(game_id, socket.connection_id, user_id, slot)
         except BaseException as exc:
+            # (The group membership may stay: a process that hears a game's
+            # broadcasts with no socket to hand them to drops them.)
             del local[socket.connection_id]
             if not local:
                 del self.sockets[game_id]
-                await self._quietly(self.layer.group_discard(game_group(game_id), self.channel))
             if isinstance(exc, _REDIS_FAILURES):
                 raise RealtimeUnavailable from exc
             raise
@@ -102,11 +103,14 @@ class Hub:
     async def attach_lobby(self, socket: Recipient, *, slot: Slot) -> None:
         """Route the lobby's counts to a socket. Raises TooManySockets at the cap."""
         await self._start()
+        self.lobby[socket.connection_id] = (socket, slot)  # first: detach_lobby() then undoes the claim
         try:
             await async_presence().claim(slot, socket.connection_id)
-        except _REDIS_FAILURES as exc:
-            raise RealtimeUnavailable from exc
-        self.lobby[socket.connection_id] = (socket, slot)
+        except BaseException as exc:
+            del self.lobby[socket.connection_id]
+            if isinstance(exc, _REDIS_FAILURES):
+                raise RealtimeUnavailable from exc
+            raise
         self.last_count = {key: text for key, text in self.last_count.items() if not key.startswith(LOBBY_GROUP)}
         if len(self.lobby) == 1:
             try:
@@ -230,7 +234,12 @@ class Hub:
         for local in self.sockets.values():
             for connection, (_socket, _user, slot) in local.items():
                 held.setdefault(slot, []).append(connection)
-        await presence.refresh_slots(held)
+        # Slots swept while this process stalled (or lost with Redis) are
+        # taken again for the sockets still open here, whatever the cap.
+        for slot, connections in (await presence.refresh_slots(held)).items():
+            for connection in connections:
+                if self._holds(connection):
+                    await presence.claim(slot, connection, limit=NO_LIMIT)
         for game_id, local in list(self.sockets.items()):
             update = await presence.refresh(game_id, list(local))
             # Swept while this process stalled past the TTL, yet still open here:
@@ -249,6 +258,9 @@ class Hub:
             for slug, count in await lobby_counts():
                 text = messages.player_count(slug, count)
                 await self._deliver({"group": LOBBY_GROUP, "text": text, "latest_of": f"{LOBBY_GROUP}:{slug}"})
+
+    def _holds(self, connection: str) -> bool:
+        return connection in self.lobby or any(connection in local for local in self.sockets.values())
 
     async def stop(self) -> None:
         """Cancel the loops and wait for them, but never forever: a loop stuck

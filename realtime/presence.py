@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from config.security_log import client_network
+
 
 @dataclass(frozen=True)
 class PlayerCount:
@@ -63,7 +65,7 @@ def socket_slot(*, user_id: int | None, address: str, game_id: int | None) -> Sl
     if user_id is not None:
         where = "lobby" if game_id is None else f"game:{game_id}"
         return Slot(f"user:{user_id}:{where}", settings.WS_MAX_PER_USER)
-    return Slot(f"address:{address}", settings.WS_MAX_PER_ADDRESS)
+    return Slot(f"address:{client_network(address)}", settings.WS_MAX_PER_ADDRESS)
 
 
 class TooManySockets(Exception):
@@ -174,13 +176,20 @@ CLAIM = _NOW + _claim_slot("KEYS[1]", "ARGV[2]", "ARGV[3]") + "return {1}"
 # KEYS: a slot. ARGV: the connection id.
 RELEASE = "return redis.call('ZREM', KEYS[1], ARGV[1])"
 
-# KEYS: a slot. ARGV: ttl, then the connection ids of this process that hold it.
+# KEYS: a slot. ARGV: ttl, then the connection ids of this process that hold
+# it. Ids no longer there are returned, not re-added (as REFRESH does).
 REFRESH_SLOT = (
     _NOW
     + """
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now_ms + ttl_ms, ARGV[i]) end
+local missing = {}
+for i = 2, #ARGV do
+  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now_ms + ttl_ms, ARGV[i]) == 0
+     and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    table.insert(missing, ARGV[i])
+  end
+end
 redis.call('PEXPIRE', KEYS[1], ttl_ms * 2)
-return 1
+return missing
 """
 )
 
@@ -195,13 +204,15 @@ class Update:
     missing: tuple[str, ...] = ()
 
 
+def _text(item: bytes | str) -> str:
+    return item.decode() if isinstance(item, bytes) else item
+
+
 def _update(result) -> Update:
     if int(result[0]) == -1:
         raise TooManySockets
     players, connections, swept = (int(part) for part in result[:3])
-    missing = tuple(
-        item.decode() if isinstance(item, bytes) else item for item in (result[3] if len(result) > 3 else ())
-    )
+    missing = tuple(_text(item) for item in (result[3] if len(result) > 3 else ()))
     return Update(PlayerCount(players=players, connections=connections), swept=swept > 0, missing=missing)
 
 
@@ -274,23 +285,26 @@ class RedisPresence:
     async def leave(self, game_id: int, connection: str, slot: Slot) -> Update:
         return _update(await self.leave_script(keys=[*_keys(game_id), slot.key], args=[ttl_seconds(), connection]))
 
-    async def claim(self, slot: Slot, connection: str) -> None:
+    async def claim(self, slot: Slot, connection: str, *, limit=None) -> None:
         """A slot for a socket that counts in no game; raises TooManySockets."""
-        result = await self.claim_script(keys=[slot.key], args=[ttl_seconds(), connection, slot.limit])
+        result = await self.claim_script(keys=[slot.key], args=[ttl_seconds(), connection, limit or slot.limit])
         if int(result[0]) == -1:
             raise TooManySockets
 
     async def release(self, slot: Slot, connection: str) -> None:
         await self.release_script(keys=[slot.key], args=[connection])
 
-    async def refresh_slots(self, held: dict[Slot, list[str]]) -> None:
-        """Push forward the expiry of every slot this process's sockets hold, in one round trip."""
+    async def refresh_slots(self, held: dict[Slot, list[str]]) -> dict[Slot, list[str]]:
+        """Push forward the expiry of every slot this process's sockets hold,
+        in one round trip; returns the connections whose slot was gone."""
         if not held:
-            return
+            return {}
         pipe = self.client.pipeline(transaction=False)
         for slot, connections in held.items():
             await self.refresh_slot_script(keys=[slot.key], args=[ttl_seconds(), *connections], client=pipe)
-        await pipe.execute()
+        results = await pipe.execute()
+        gone = {slot: [_text(item) for item in missing] for slot, missing in zip(held, results, strict=True)}
+        return {slot: missing for slot, missing in gone.items() if missing}
 
     async def refresh(self, game_id: int, connections: list[str]) -> Update:
         return _update(await self.refresh_script(keys=_keys(game_id), args=[ttl_seconds(), *connections]))
@@ -338,18 +352,24 @@ class LocalPresence:
 
     def leave(self, game_id: int, connection: str, slot: Slot) -> Update:
         with self._lock:
-            self._slots.get(slot.key, {}).pop(connection, None)
+            self._release(slot, connection)
             connections, swept = self._sweep(game_id)
             connections.pop(connection, None)
             return self._result(connections, swept)
 
-    def claim(self, slot: Slot, connection: str) -> None:
+    def claim(self, slot: Slot, connection: str, limit: int | None = None) -> None:
         with self._lock:
-            self._claim(slot, connection, slot.limit)
+            self._claim(slot, connection, limit or slot.limit)
 
     def release(self, slot: Slot, connection: str) -> None:
         with self._lock:
-            self._slots.get(slot.key, {}).pop(connection, None)
+            self._release(slot, connection)
+
+    def _release(self, slot: Slot, connection: str) -> None:
+        held = self._slots.get(slot.key, {})
+        held.pop(connection, None)
+        if not held:
+            self._slots.pop(slot.key, None)  # one owner less: nothing grows with every address seen
 
     def _claim(self, slot: Slot, connection: str, limit: int) -> None:
         now = time.monotonic()
@@ -372,14 +392,18 @@ class LocalPresence:
             update = self._result(live, swept)
             return Update(update.count, update.swept, tuple(missing))
 
-    def refresh_slots(self, held: dict[Slot, list[str]]) -> None:
+    def refresh_slots(self, held: dict[Slot, list[str]]) -> dict[Slot, list[str]]:
         with self._lock:
             expiry = time.monotonic() + ttl_seconds()
+            gone: dict[Slot, list[str]] = {}
             for slot, connections in held.items():
                 slots = self._slots.get(slot.key, {})
                 for connection in connections:
                     if connection in slots:
                         slots[connection] = expiry
+                    else:
+                        gone.setdefault(slot, []).append(connection)
+            return gone
 
 
 _local = LocalPresence()
@@ -398,8 +422,8 @@ class LocalAsyncPresence:
     async def leave(self, game_id: int, connection: str, slot: Slot) -> Update:
         return _local.leave(game_id, connection, slot)
 
-    async def claim(self, slot: Slot, connection: str) -> None:
-        _local.claim(slot, connection)
+    async def claim(self, slot: Slot, connection: str, *, limit=None) -> None:
+        _local.claim(slot, connection, limit)
 
     async def release(self, slot: Slot, connection: str) -> None:
         _local.release(slot, connection)
@@ -407,8 +431,8 @@ class LocalAsyncPresence:
     async def refresh(self, game_id: int, connections: list[str]) -> Update:
         return _local.refresh(game_id, connections)
 
-    async def refresh_slots(self, held: dict[Slot, list[str]]) -> None:
-        _local.refresh_slots(held)
+    async def refresh_slots(self, held: dict[Slot, list[str]]) -> dict[Slot, list[str]]:
+        return _local.refresh_slots(held)
 
     async def count(self, game_id: int) -> PlayerCount:
         return _local.count(game_id).count

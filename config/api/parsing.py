@@ -64,14 +64,14 @@ class CamelCaseObjectParser(BaseParser):
         try:
             data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
             _refuse_lone_surrogates(data)
+            if not isinstance(data, dict):
+                raise ParseError("The request body must be a JSON object.")
+            return underscoreize(data, **camel_settings.JSON_UNDERSCOREIZE)
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
             ) from None
         except _Refused as exc:
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
-        except RecursionError:
+        except RecursionError:  # in decoding, the surrogate check or re-casing: all recurse
             raise ParseError("The request body is nested too deeply.") from None
-        if not isinstance(data, dict):
-            raise ParseError("The request body must be a JSON object.")
-        return underscoreize(data, **camel_settings.JSON_UNDERSCOREIZE)

@@ -121,4 +121,3 @@ class EnvelopeAutoSchema(AutoSchema):
                 "headers", {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
             )
         return responses
-

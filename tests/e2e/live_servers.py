@@ -250,34 +250,63 @@ class ProductionLayout:
             time.sleep(0.1)  # polling for the servers to listen
         raise RuntimeError(f"deploy/serve not ready:\n{self.log_text()[-3000:]}")
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
+    def stop(self) -> list[int]:
+        """SIGTERM to deploy/serve alone, as an orchestrator stops it; returns
+        the processes it had started that are still there after it ended
+        (there should be none: it stops what it started)."""
+        process = self.process
         if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+            return []
+        started = self.descendants()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        self.process = None
+        left = [pid for pid in started if _alive(pid)]
+        for pid in left:  # leave nothing behind for the next test, whatever happened
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return left
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def pids(self, *, server: str) -> tuple[int, list[int]]:
-        """(the supervising process, its workers) of `server` ("granian" or
-        "uvicorn"). A server that runs one process is its own only worker."""
-        rows = subprocess.run(  # noqa: S603 - fixed arguments
-            ["ps", "-o", "pid=,ppid=,args=", "-g", str(self.process.pid)],  # noqa: S607 - ps from PATH
+    def descendants(self) -> dict[int, tuple[int, str]]:
+        """pid: (parent pid, command line) of every process deploy/serve started, at any depth."""
+        rows = subprocess.run(
+            ["ps", "-eo", "pid=,ppid=,args="],  # noqa: S607 - ps from PATH
             capture_output=True,
             text=True,
             check=True,
         ).stdout.splitlines()
-        found = {}
+        table = {}
         for row in rows:
-            pid, ppid, args = row.split(None, 2)
-            if f"{os.sep}{server} " in args or args.startswith(f"{server} "):
-                found[int(pid)] = int(ppid)
+            pid, ppid, *args = row.split(None, 2)
+            table[int(pid)] = (int(ppid), args[0] if args else "")
+        found, frontier = {}, {self.process.pid}
+        while frontier:
+            frontier = {pid for pid, (ppid, _args) in table.items() if ppid in frontier and pid not in found}
+            found.update({pid: table[pid] for pid in frontier})
+        return found
+
+    def pids(self, *, server: str) -> tuple[int, list[int]]:
+        """(the supervising process, its workers) of `server` ("granian" or
+        "uvicorn"). A server that runs one process is its own only worker."""
+        found = {
+            pid: ppid
+            for pid, (ppid, args) in self.descendants().items()
+            if f"{os.sep}{server} " in args or args.startswith(f"{server} ")
+        }
         (main,) = [pid for pid, ppid in found.items() if ppid not in found]
         workers = [pid for pid, ppid in found.items() if ppid == main]
         return main, workers or [main]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
 
 
 def answers(url: str) -> bool:

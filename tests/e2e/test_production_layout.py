@@ -79,3 +79,12 @@ def test_the_client_address_is_the_one_nginx_saw_not_one_the_client_claims(layou
             statuses.append(error.code)
 
     assert statuses == [401, 401, 429]
+
+
+def test_sigterm_to_deploy_serve_stops_everything_it_started(production_layout):
+    layout = production_layout()
+    started = layout.descendants()
+    assert any("granian" in args for _ppid, args in started.values())
+    assert any("nginx" in args for _ppid, args in started.values())
+
+    assert layout.stop() == []

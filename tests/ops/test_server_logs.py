@@ -2,10 +2,14 @@
 
 import json
 import logging
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from config.logging import JsonFormatter, ServerLogFilter
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def server_record(message: str, *args) -> logging.LogRecord:
@@ -43,3 +47,20 @@ def test_other_server_lines_and_our_own_pass_unchanged():
     assert started.getMessage() == "Started server process [42]"
     assert ServerLogFilter().filter(ours) is True
     assert ours.getMessage() == "token=abc in our own words"
+
+
+def test_nginxs_error_lines_have_every_query_value_redacted():
+    """deploy/serve pipes nginx's error log through this filter: nginx quotes
+    the URL of a request it could not pass on, and a socket's may carry a token."""
+    line = (
+        "[error] connect() failed (111) while connecting to upstream, client: 127.0.0.1, "
+        'request: "GET /ws/games/a/?%74oken=eyJ.x.y&b=2 HTTP/1.1", upstream: "http://127.0.0.1:9/ws/games/a/?token=eyJ.x.y"\n'
+    )
+
+    redacted = subprocess.run(  # noqa: S603 - our own filter
+        [str(ROOT / "deploy" / "redact-query-values")], input=line, capture_output=True, text=True, check=True
+    ).stdout
+
+    assert "eyJ" not in redacted
+    assert '?%74oken=[redacted]&b=[redacted] HTTP/1.1"' in redacted
+    assert 'upstream: "http://127.0.0.1:9/ws/games/a/?token=[redacted]"' in redacted

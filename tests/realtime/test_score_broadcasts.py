@@ -59,7 +59,10 @@ async def test_a_score_that_leaves_the_top_ten_alone_sends_no_leaderboard(game):
 
     await post_score(players[10], game, 5)  # 11th
     await post_score(players[0], game, 1)  # not a personal best
-    messages = await watcher.drain()
+    messages = []
+    while [message["type"] for message in messages].count("score") < 2:  # however slowly they come
+        messages.append(await watcher.receive())
+    messages += await watcher.drain()  # and anything that follows them
 
     assert [message["type"] for message in messages if message["type"] != "player_count"] == ["score", "score"]
     await watcher.close()

@@ -197,7 +197,6 @@ def test_a_rest_worker_killed_in_the_production_layout_leaves_the_service_answer
 def test_a_live_worker_killed_in_the_production_layout_is_restarted_and_sockets_reconnect(production_layout, record):
     layout = production_layout()
     GameFactory(slug="arena")
-    token = issue_tokens(user=UserFactory()).access
     url = layout.ws_url("/ws/games/arena/")
 
     async def scenario() -> float:
@@ -208,11 +207,6 @@ def test_a_live_worker_killed_in_the_production_layout_is_restarted_and_sockets_
             killed_at = time.perf_counter()
             with pytest.raises(AssertionError, match="socket closed"):
                 await inbox.expect("snapshot", within=10)
-        # While it restarts nginx cannot reach it, and says so in its log,
-        # quoting the URL (which carries a token here).
-        with pytest.raises(Exception):  # noqa: B017, PT011 - refused by nginx (502), whatever the library calls it
-            async with watching(f"{url}?token={token}", within=5):
-                pass
         assert http("GET", f"{layout.url}/api/v1/games/arena/").status == 200  # HTTP never noticed
         while True:  # a client reconnecting with backoff, as the live page does
             try:
@@ -226,10 +220,7 @@ def test_a_live_worker_killed_in_the_production_layout_is_restarted_and_sockets_
 
     record.recovery_seconds = asyncio.run(scenario())
     record.requests = 3
-    log = layout.log_text()
-    assert "live exited" in log
-    assert token not in log
-    assert "token=[redacted]" in log
+    assert "live exited" in layout.log_text()
 
 
 def _eventually(check, within: float = 15.0) -> bool:

@@ -27,10 +27,12 @@ from rest_framework.test import APIClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import CommittingAPIClient, bearer_client
+from realtime.hub import get_hub
+from realtime.presence import local_presence
+from tests.conftest import CommittingAPIClient, bearer_client, clear_redis_state
 from tests.e2e.live_servers import http, watching
 from tests.factories import PASSWORD, GameFactory, UserFactory
-from tests.realtime.conftest import open_socket, watch
+from tests.realtime.conftest import CLIENT, open_socket, watch
 from tests.security.sockets import isolated_realtime
 
 LOGIN = "/api/v1/auth/login/"
@@ -73,6 +75,15 @@ def test_login_is_limited_per_username_across_addresses_in_any_case(user, settin
         client_at(f"10.9.1.{n}").post(LOGIN, {"username": login, "password": "wrong"})
 
     assert_api_rate_limited(client_at("10.9.1.200").post(LOGIN, {"username": user.username, "password": PASSWORD}))
+
+
+def test_the_addresses_of_one_ipv6_64_share_one_budget(settings):
+    settings.LOGIN_RATE = "2/m"
+    for n in range(2):
+        client_at(f"2001:db8:1:2::{n + 1}").post(LOGIN, {"username": f"guess-{n}", "password": "wrong"})
+
+    assert_api_rate_limited(client_at("2001:db8:1:2:ffff::9").post(LOGIN, {"username": "x", "password": "y"}))
+    assert client_at("2001:db8:1:3::1").post(LOGIN, {"username": "x", "password": "y"}).status_code == 401
 
 
 def test_a_limited_address_does_not_lock_out_others(user, settings):
@@ -138,6 +149,23 @@ def test_admin_sign_in_shares_the_accounts_budget_between_username_and_email(set
     assert_rate_limited(
         Client(REMOTE_ADDR="10.9.13.9").post(ADMIN_LOGIN, {"username": "root@example.com", "password": PASSWORD})
     )
+
+
+@pytest.mark.parametrize("spelling", [" root", "root\t", "\uff52\uff4f\uff4f\uff54", "ROOT "])  # the third is fullwidth
+def test_admin_sign_in_counts_every_spelling_the_form_signs_in_with_against_the_account(settings, spelling):
+    """The admin's form strips and NFKC-normalises the username before it signs in."""
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    settings.LOGIN_RATE = "2/m"
+    for n in range(2):
+        Client(REMOTE_ADDR=f"10.9.14.{n}").post(ADMIN_LOGIN, {"username": spelling, "password": "wrong"})
+
+    assert_rate_limited(Client(REMOTE_ADDR="10.9.14.9").post(ADMIN_LOGIN, {"username": "root", "password": PASSWORD}))
+
+
+def test_an_admin_sign_in_with_a_nul_in_the_username_is_refused_not_a_500():
+    response = Client().post(ADMIN_LOGIN, {"username": "ro\x00ot", "password": "wrong"})
+
+    assert response.status_code == 200  # the form, with its error
 
 
 def test_refused_login_attempts_count_towards_the_limit(settings):
@@ -655,6 +683,27 @@ async def test_an_untrusted_peer_cannot_escape_the_cap_by_naming_other_addresses
     await first.close()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime")
+async def test_a_slot_lost_with_redis_is_taken_again_by_the_next_heartbeat(game, settings):
+    settings.WS_MAX_PER_ADDRESS = 1
+    held, _ = await watch(game)
+    lobby_connected, lobby = await open_socket("/ws/lobby/", client=("10.0.0.3", 1))
+    assert lobby_connected
+    await lobby.receive_type("lobby")
+    clear_redis_state()  # Redis restarted empty (or swept this process's slots while it stalled)
+    local_presence().forget_everything()
+
+    await get_hub().heartbeat()
+
+    for address in [CLIENT, ("10.0.0.3", 2)]:
+        connected, refused = await open_socket("/ws/games/arena/", client=address)
+        assert connected
+        assert await refused.closed_with() == 4429
+    await held.close()
+    await lobby.close()
+
+
 # --- The client address on the real servers (finding 4 of the outside probe) ---------------------------
 
 FORGED = ["X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Client-IP", "True-Client-IP"]
@@ -674,22 +723,26 @@ def post_json(base: str, path: str, body: dict, headers: dict) -> int:
 def assert_forged_addresses_change_nothing(base: str, log_text) -> None:
     """LOGIN_RATE and REGISTER_RATE are 2/m: after them, claiming a new
     address per attempt still gets 429s, and the log names the real peer."""
-    login = {"username": "nobody", "password": "wrong-password"}
-    assert [post_json(base, LOGIN, login, {}) for _ in range(2)] == [401, 401]
-    assert {post_json(base, LOGIN, login, forged_headers(n)) for n in range(15)} == {429}
+
+    # A new login name each time: only the per-address limit can refuse them.
+    def login(n: int) -> dict:
+        return {"username": f"nobody-{n}", "password": "wrong-password"}
+
+    assert [post_json(base, LOGIN, login(n), {}) for n in range(2)] == [401, 401]
+    assert {post_json(base, LOGIN, login(n), forged_headers(n)) for n in range(2, 17)} == {429}
     new = {"email": "new@example.com", "username": "newcomer", "password": "short"}
     assert [post_json(base, REGISTER, new, {}) for _ in range(2)] == [400, 400]
     assert {post_json(base, REGISTER, new, forged_headers(n)) for n in range(5)} == {429}
-    assert [admin_sign_in(base, forged_headers(n)) for n in range(4)] == [200, 200, 429, 429]
+    assert [admin_sign_in(base, f"nobody-{n}", forged_headers(n)) for n in range(4)] == [200, 200, 429, 429]
     events = [json.loads(line) for line in log_text().splitlines() if '"podium.security"' in line]
     assert {event["ip"] for event in events if event.get("event") in ("login_failed", "rate_limited")} == {"127.0.0.1"}
 
 
-def admin_sign_in(base: str, headers: dict) -> int:
+def admin_sign_in(base: str, username: str, headers: dict) -> int:
     page = http("GET", base + ADMIN_LOGIN)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)[1].decode()
     cookie = page.headers["Set-Cookie"].split(";")[0]
-    form = urlencode({"csrfmiddlewaretoken": token, "username": "nobody", "password": "wrong"}).encode()
+    form = urlencode({"csrfmiddlewaretoken": token, "username": username, "password": "wrong"}).encode()
     return http(
         "POST",
         base + ADMIN_LOGIN,

@@ -610,10 +610,14 @@ def test_a_thousand_query_parameters_are_read(game):
     assert Client().get(f"/api/v1/games/?{many_parameters(1000)}").status_code == 200
 
 
-def test_more_than_a_thousand_form_fields_on_a_page_is_a_400_not_a_500():
-    response = Client().post("/admin/login/", many_parameters(1001), content_type="application/x-www-form-urlencoded")
+def test_a_body_nested_deeply_outside_metadata_is_a_400_not_a_500():
+    """Deep enough for re-casing the keys to overflow, shallow enough for the JSON decoder."""
+    body = b'{"username": ' + b"[" * 900 + b"1" + b"]" * 900 + b"}"
+
+    response = Client().post(LOGIN, body, content_type="application/json")
 
     assert response.status_code == 400
+    assert response.json()["error"]["message"] == "The request body is nested too deeply."
 
 
 PYTHON_WORDS = ["sys.", "int_max_str_digits", "codec", "utf-8-sig", "Traceback", "(char ", "Expecting value: line"]
@@ -664,6 +668,10 @@ def assert_hostile_charsets_are_answered(base: str) -> None:
             assert http("GET", base + path, headers=declared).status == 200, (charset, path)
         form = {"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"}
         assert http("POST", base + "/admin/login/", headers=form, data=b"username=a").status == 415
+    # A Content-Type Django cannot parse at all (an RFC 2231 parameter in an unknown encoding).
+    for header in ["application/json; x*=nope''x", "application/json; charset*=nope''utf-8"]:
+        assert http("POST", base + LOGIN, headers={"Content-Type": header}, data=b"{}").status == 415, header
+        assert http("GET", base + "/api/v1/games/", headers={"Content-Type": header}).status == 200, header
     # `+2AA-` is a lone surrogate in UTF-7, read here as the five characters it is in UTF-8.
     utf7 = {"Content-Type": "application/json; charset=utf-7"}
     answer = http("GET", base + "/api/v1/games/?search=%2B2AA-", headers=utf7)

@@ -1,12 +1,16 @@
 // A websocket that reconnects by itself: exponential backoff with full
 // jitter (0.5 s doubling up to 30 s), a ping every 25 s so idle proxies keep
-// it open, and the connection state shown in #connection-state.
+// it open, and the connection state shown in #connection-state. The server
+// accepts a socket before it may close it (4429: too many sockets from this
+// client; 4401: sign in again), so the backoff starts over only once a
+// message has arrived, and a socket over the cap waits the longest delay.
 "use strict";
 
 (function () {
   const MIN_DELAY_MS = 500;
   const MAX_DELAY_MS = 30000;
   const PING_MS = 25000;
+  const TOO_MANY_SOCKETS = 4429;
 
   function showState(state, text) {
     const badge = document.getElementById("connection-state");
@@ -26,13 +30,13 @@
       showState("connecting", attempts ? "reconnecting…" : "connecting…");
       socket = new WebSocket(scheme + window.location.host + path);
       socket.addEventListener("open", function () {
-        attempts = 0;
         showState("live", "live");
         pinger = window.setInterval(function () {
           if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
         }, PING_MS);
       });
       socket.addEventListener("message", function (event) {
+        attempts = 0;
         let message;
         try {
           message = JSON.parse(event.data);
@@ -48,9 +52,11 @@
           return;
         }
         const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * Math.pow(2, attempts));
-        const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+        const tooMany = event.code === TOO_MANY_SOCKETS;
+        const delay = tooMany ? MAX_DELAY_MS : Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
         attempts += 1;
-        showState("offline", "offline, retrying in " + Math.ceil(delay / 1000) + " s");
+        const why = tooMany ? "too many open pages" : "offline";
+        showState("offline", why + ", retrying in " + Math.ceil(delay / 1000) + " s");
         window.setTimeout(open, delay);
       });
     }
