@@ -78,9 +78,15 @@ NO_LIMIT = 2**31
 
 # --- Lua: every script first sweeps the game's expired connections -----------------
 
-_SWEEP = """
+_NOW = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local ttl_ms = math.floor(tonumber(ARGV[1]) * 1000)
+"""
+
+_SWEEP = (
+    _NOW
+    + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms)
 for _, conn in ipairs(expired) do
   local user = redis.call('HGET', KEYS[2], conn)
@@ -90,7 +96,21 @@ for _, conn in ipairs(expired) do
   redis.call('HDEL', KEYS[2], conn)
   redis.call('ZREM', KEYS[1], conn)
 end
-local ttl_ms = math.floor(tonumber(ARGV[1]) * 1000)
+"""
+)
+
+# Push the expiry of the connections in ARGV[2..] forward in the sorted set
+# KEYS[1]. Ids no longer there are collected in `missing`, not re-added:
+# they may have just left (their LEAVE ran first), and only the hub knows
+# whether they are still open.
+_PUSH_FORWARD = """
+local missing = {}
+for i = 2, #ARGV do
+  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now_ms + ttl_ms, ARGV[i]) == 0
+     and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    table.insert(missing, ARGV[i])
+  end
+end
 """
 
 _RESULT = """
@@ -142,19 +162,12 @@ end
     + _RESULT
 )
 
-# ARGV: ttl, then connection ids: push their expiry forward. Ids no longer
-# there are returned, not re-added: they may have just left (their LEAVE ran
-# first), and only the hub knows whether they are still open.
+# ARGV: ttl, then connection ids: push their expiry forward; returns the
+# counts and the ids that were missing.
 REFRESH = (
     _SWEEP
+    + _PUSH_FORWARD
     + """
-local missing = {}
-for i = 2, #ARGV do
-  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now_ms + ttl_ms, ARGV[i]) == 0
-     and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    table.insert(missing, ARGV[i])
-  end
-end
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms * 2) end
 return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired, missing}
 """
@@ -162,12 +175,6 @@ return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired, mis
 
 # ARGV: ttl
 COUNT = _SWEEP + _RESULT
-
-_NOW = """
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local ttl_ms = math.floor(tonumber(ARGV[1]) * 1000)
-"""
 
 # A socket that counts in no game (the lobby). KEYS: its slot. ARGV: ttl,
 # connection id, the slot's limit.
@@ -177,17 +184,11 @@ CLAIM = _NOW + _claim_slot("KEYS[1]", "ARGV[2]", "ARGV[3]") + "return {1}"
 RELEASE = "return redis.call('ZREM', KEYS[1], ARGV[1])"
 
 # KEYS: a slot. ARGV: ttl, then the connection ids of this process that hold
-# it. Ids no longer there are returned, not re-added (as REFRESH does).
+# it; returns those that were missing.
 REFRESH_SLOT = (
     _NOW
+    + _PUSH_FORWARD
     + """
-local missing = {}
-for i = 2, #ARGV do
-  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now_ms + ttl_ms, ARGV[i]) == 0
-     and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    table.insert(missing, ARGV[i])
-  end
-end
 redis.call('PEXPIRE', KEYS[1], ttl_ms * 2)
 return missing
 """
