@@ -20,10 +20,12 @@ from realtime.selectors import top_ten
 logger = logging.getLogger(__name__)
 
 
-def score_accepted(*, game: Game, score: dict, rank: int, top_ten_changed: bool) -> None:
+def score_accepted(
+    *, game: Game, score: dict, rank: int, personal_best: bool, previous_best: int | None, top_ten_changed: bool
+) -> None:
     """Tell every socket watching `game` about a new score (`score` in wire
     form, as in the 201) and, when it changed, the new top 10, in that order."""
-    texts = [messages.score(game.slug, score, rank)]
+    texts = [messages.score(game.slug, score, rank, personal_best=personal_best, previous_best=previous_best)]
     if top_ten_changed:
         texts.append(messages.leaderboard(game.slug, top_ten(game)))
     _send(game, texts)

@@ -28,8 +28,19 @@ def player_count(slug: str, count: PlayerCount) -> str:
     return encode({"type": "player_count", "game": slug, "players": count.players, "connections": count.connections})
 
 
-def score(slug: str, score_object: dict, rank: int) -> str:
-    return encode({"type": "score", "game": slug, "score": score_object, "rank": rank})
+def score(slug: str, score_object: dict, rank: int, *, personal_best: bool, previous_best: int | None) -> str:
+    """§7's `score`, with the 201's `personalBest` and `previousBest` too: what
+    happened to the player's best, which a page needs to say it right."""
+    return encode(
+        {
+            "type": "score",
+            "game": slug,
+            "score": score_object,
+            "rank": rank,
+            "personalBest": personal_best,
+            "previousBest": previous_best,
+        }
+    )
 
 
 def leaderboard(slug: str, entries: list[dict]) -> str:

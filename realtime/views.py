@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from config.errors import NotFound
 from games.selectors import game_by_slug, listed_games
+from games.units import score_unit
 from realtime.presence import player_counts
 from realtime.selectors import top_ten
 
@@ -31,7 +32,8 @@ def game_live(request, slug: str):
     except NotFound:
         raise Http404("No such game.") from None
     count = player_counts([game.pk])[game.pk]
-    return _page(request, "realtime/live.html", {"game": game, "count": count, "leaderboard": top_ten(game)})
+    context = {"game": game, "count": count, "leaderboard": top_ten(game), "unit": score_unit(game.metadata)}
+    return _page(request, "realtime/live.html", context)
 
 
 @require_GET

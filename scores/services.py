@@ -285,6 +285,8 @@ def _publish(game: Game, result: SubmissionResult, improved: dict[Board, tuple[i
         game=game,
         score=body["score"],
         rank=body["rank"],
+        personal_best=body["personalBest"],
+        previous_best=body["previousBest"],
         # A better all-time best at rank 10 or above reshapes the top 10.
         top_ten_changed=body["personalBest"] and body["rank"] <= TOP_TEN,
     )

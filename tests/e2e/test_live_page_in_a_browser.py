@@ -6,103 +6,21 @@ and it fits a phone screen."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
 from accounts.services import issue_tokens
-from tests.conftest import unavailable
-from tests.e2e.live_servers import ROOT, submit_score
+from tests.e2e.browser import (
+    HTML_GAME_NAME,
+    HTML_USERNAME,
+    WITHIN_MS,
+    Page,
+    expect,
+    screenshot,
+)
+from tests.e2e.live_servers import submit_score
 from tests.factories import GameFactory, UserFactory
-
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # require_browser() skips, or fails under CI, saying why
-    Page = expect = sync_playwright = None
-
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "test-artifacts"
-WITHIN_MS = 10_000
-HTML_USERNAME = "<img src=x onerror=alert(1)>"
-HTML_GAME_NAME = "<script>alert(1)</script>"
-
-
-def browser_missing() -> str | None:
-    if sync_playwright is None:
-        return "needs the playwright package (pip install -r requirements-dev.txt)"
-    if not CHROMIUM.exists():
-        return f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-class Browser:
-    """Headless Chromium with a fresh profile, started by `open()` (one page per test).
-
-    Playwright's synchronous API keeps an event loop running in this thread,
-    where Django then refuses ORM calls: tests prepare their rows first."""
-
-    def __init__(self, profile: Path):
-        self.profile = profile
-        self.playwright = None
-        self.context = None
-        self.dialogs: list[str] = []
-        self.page_errors: list[str] = []
-
-    def open(self, url: str, *, phone: bool = False) -> Page:
-        if self.context is not None:
-            raise RuntimeError("one page per test")
-        self.playwright = sync_playwright().start()
-        screen = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if phone else {}
-        self.context = self.playwright.chromium.launch_persistent_context(
-            str(self.profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, **screen
-        )
-        page = self.context.pages[0] if self.context.pages else self.context.new_page()
-        page.on("dialog", self._dialog_opened)
-        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
-        page.goto(url)
-        return page
-
-    def _dialog_opened(self, dialog) -> None:
-        self.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    def close(self) -> None:
-        if self.context is not None:
-            self.context.close()
-        if self.playwright is not None:
-            self.playwright.stop()
-
-
-def require_browser() -> None:
-    if reason := browser_missing():
-        unavailable(reason)
-
-
-@pytest.fixture
-def server(servers):
-    require_browser()  # before starting anything: every test here needs the browser
-    return servers.start()[0]
-
-
-@pytest.fixture
-def browser(servers, tmp_path):
-    require_browser()
-    chromium = Browser(tmp_path / "chromium-profile")
-    yield chromium
-    chromium.close()
 
 
 @pytest.fixture
@@ -136,11 +54,6 @@ def expect_board(page: Page, rows: list[list[str]]) -> None:
     expect(board).to_have_count(len(rows), timeout=WITHIN_MS)
     for index, cells in enumerate(rows):
         expect(board.nth(index).locator("td")).to_have_text(cells, timeout=WITHIN_MS)
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_the_live_page_shows_the_player_count(server, browser, game):

@@ -102,7 +102,14 @@ async def test_a_score_posted_to_one_server_reaches_a_socket_on_the_other(two_se
         board = await bob_on_b.expect("leaderboard", within=PROMPTLY)
 
     assert set(scored["score"]) == SCORE_KEYS
-    assert scored == {"type": "score", "game": game.slug, "score": accepted["score"], "rank": 1}
+    assert scored == {
+        "type": "score",
+        "game": game.slug,
+        "score": accepted["score"],
+        "rank": 1,
+        "personalBest": True,
+        "previousBest": None,
+    }
     assert board["game"] == game.slug
     assert [(entry["rank"], entry["user"], entry["value"]) for entry in board["leaderboard"]] == [
         (1, {"id": alice.id, "username": "alice"}, 4200)

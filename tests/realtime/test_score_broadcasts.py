@@ -34,7 +34,15 @@ async def test_every_accepted_score_is_broadcast_with_the_full_score_and_rank(ga
     message = await watcher.receive_type("score")
 
     data = response.json()["data"]
-    assert message == {"type": "score", "game": "arena", "score": data["score"], "rank": data["rank"]}
+    assert message == {
+        "type": "score",
+        "game": "arena",
+        "score": data["score"],
+        "rank": data["rank"],
+        # What happened to the player's best, as the 201 says it.
+        "personalBest": data["personalBest"],
+        "previousBest": data["previousBest"],
+    }
     assert set(message["score"]) == {"id", "game", "user", "value", "metadata", "createdAt"}
     await watcher.close()
 
@@ -48,6 +56,19 @@ async def test_a_new_best_in_the_top_ten_broadcasts_the_new_top_ten(game):
     boards = [await watcher.receive_type("leaderboard") for _ in range(2)]
 
     assert [(entry["rank"], entry["value"]) for entry in boards[-1]["leaderboard"]] == [(1, 200), (2, 100)]
+    await watcher.close()
+
+
+async def test_a_score_that_does_not_beat_the_players_best_says_so(game):
+    watcher, _ = await watch(game)
+    player = await sync_to_async(UserFactory)()
+    await post_score(player, game, 900)
+    await watcher.receive_type("score")
+
+    await post_score(player, game, 100)
+    message = await watcher.receive_type("score")
+
+    assert (message["score"]["value"], message["personalBest"], message["previousBest"]) == (100, False, 900)
     await watcher.close()
 
 

@@ -10,6 +10,30 @@
   const connections = document.getElementById("connections");
   const board = document.getElementById("leaderboard");
   const latest = document.getElementById("latest");
+  const unit = root.dataset.unit || null;
+
+  // games/units.py's format_score, to the letter (tests/pages hold them equal).
+  const TIME_UNITS = { ms: 1, s: 1000 };
+  function pad(number, width) {
+    return String(number).padStart(width, "0");
+  }
+  function clock(totalMs, withMs) {
+    const sign = totalMs < 0 ? "-" : "";
+    let rest = Math.abs(totalMs);
+    const ms = rest % 1000;
+    rest = Math.floor(rest / 1000);
+    const seconds = rest % 60;
+    rest = Math.floor(rest / 60);
+    const minutes = rest % 60;
+    const hours = Math.floor(rest / 60);
+    const text = hours ? hours + ":" + pad(minutes, 2) + ":" + pad(seconds, 2) : minutes + ":" + pad(seconds, 2);
+    return sign + text + (withMs ? "." + pad(ms, 3) : "");
+  }
+  function formatScore(value) {
+    if (Object.prototype.hasOwnProperty.call(TIME_UNITS, unit)) return clock(value * TIME_UNITS[unit], unit === "ms");
+    const number = value.toLocaleString("en-US");
+    return unit ? number + " " + unit : number;
+  }
 
   function cell(text, className) {
     const td = document.createElement("td");
@@ -26,7 +50,7 @@
   function showBoard(entries) {
     const rows = entries.map(function (entry) {
       const tr = document.createElement("tr");
-      tr.append(cell(entry.rank), cell(entry.user.username), cell(entry.value, "value"));
+      tr.append(cell(entry.rank), cell(entry.user.username), cell(formatScore(entry.value), "value"));
       return tr;
     });
     if (!rows.length) {
@@ -40,9 +64,15 @@
     board.replaceChildren.apply(board, rows);
   }
 
+  // "ada scored 1:08.772 — new best: rank 3", or, when the score did not
+  // beat the player's best, "ada scored 1:12.000 — best stays 1:08.772, rank 3".
   function showScore(message) {
-    latest.textContent =
-      message.score.user.username + " scored " + message.score.value + " (rank " + message.rank + ")";
+    const who = message.score.user.username + " scored " + formatScore(message.score.value);
+    let what = "new best: rank " + message.rank;
+    if (!message.personalBest && message.previousBest !== null && message.previousBest !== undefined) {
+      what = "best stays " + formatScore(message.previousBest) + ", rank " + message.rank;
+    }
+    latest.textContent = who + " \u2014 " + what;
     latest.hidden = false;
   }
 
