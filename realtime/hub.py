@@ -15,6 +15,7 @@ PLAYER_COUNT_COALESCE_SECONDS, always with the latest numbers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import weakref
@@ -33,6 +34,10 @@ from realtime.selectors import lobby_games
 logger = logging.getLogger(__name__)
 
 BROADCAST = "podium.broadcast"
+# Sent by a hub to its own channel to end its receiving loop: cancelling a
+# channels_redis receive can leave it waiting forever (and the event loop
+# with it, at shutdown).
+STOP = "podium.stop"
 _REDIS_FAILURES = (RedisError, OSError)
 STOP_TIMEOUT_SECONDS = 5
 
@@ -60,6 +65,7 @@ class Hub:
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
         self.tasks: list[asyncio.Task] = []
         self._start_lock = asyncio.Lock()
+        self.stopping = False
 
     # --- sockets ---------------------------------------------------------------
 
@@ -168,7 +174,7 @@ class Hub:
 
     async def _receive_forever(self) -> None:
         failing = False
-        while True:
+        while not self.stopping:
             try:
                 event = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
@@ -184,6 +190,8 @@ class Hub:
             if failing:
                 logger.warning("channel layer receiving again")
                 failing = False
+            if event.get("type") == STOP:
+                return
             if event.get("type") == BROADCAST:
                 # Hand over at once: a slow fan-out must not leave the
                 # layer's channel to fill up (it drops messages when full).
@@ -263,10 +271,25 @@ class Hub:
         return connection in self.lobby or any(connection in local for local in self.sockets.values())
 
     async def stop(self) -> None:
-        """Cancel the loops and wait for them, but never forever: a loop stuck
-        in a library call must not keep the process from shutting down."""
-        for task in self.tasks:
+        """End the loops and wait for them, but never forever: a loop stuck
+        in a library call must not keep the process from shutting down. The
+        receiving loop is asked to end by a message on its own channel
+        (cancelled only if that does not reach it); the others are cancelled."""
+        receiving, others = self.tasks[:1], self.tasks[1:]
+        self.stopping = True
+        for task in others:
             task.cancel()
+        if receiving:
+            try:
+                await asyncio.wait_for(self.layer.send(self.channel, {"type": STOP}), timeout=STOP_TIMEOUT_SECONDS)
+            except Exception:  # Redis is away: cancelling is all that is left
+                receiving[0].cancel()
+            _, stuck = await asyncio.wait(receiving, timeout=STOP_TIMEOUT_SECONDS)
+            if stuck:
+                receiving[0].cancel()
+            if hasattr(self.layer, "wait_received"):  # the layer's clean-ups of what was received
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.layer.wait_received(), timeout=STOP_TIMEOUT_SECONDS)
         if self.tasks:
             _, stuck = await asyncio.wait(self.tasks, timeout=STOP_TIMEOUT_SECONDS)
             for task in stuck:
