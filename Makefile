@@ -10,18 +10,18 @@ PORT   ?= 8000
 # Development conveniences that production never gets: see README "Configuration".
 export PODIUM_DEV_SECRET ?= 1
 
-.PHONY: run test test-reliability lint migrate serve bench clean
+.PHONY: run superuser test test-reliability lint migrate serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --upgrade pip
 
 $(VENV)/.installed-run: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
 migrate: $(VENV)/.installed-run
@@ -31,7 +31,11 @@ migrate: $(VENV)/.installed-run
 ## run: install, migrate, load the demo data (once), serve HTTP and websockets on $(HOST):$(PORT)
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) deploy/serve-single
+	PODIUM_WELCOME=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) deploy/serve-single
+
+## superuser: create an operator account for /admin/ (asks for a username, email and password)
+superuser: migrate
+	$(BIN)/python manage.py createsuperuser $(SUPERUSER_ARGS)
 
 ## serve: the production layout on one host (nginx, WSGI workers, ASGI for websockets); see README
 serve: migrate
@@ -50,7 +54,7 @@ test-reliability: $(VENV)/.installed-dev
 	$(BIN)/pytest -m reliability tests/reliability
 
 $(VENV)/.installed-bench: requirements.txt requirements-bench.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/pip install -r requirements-bench.txt
 	touch $@ $(VENV)/.installed-run
 
 # Debian packages the bench drives: wrk (load), nginx (deploy/serve), redis-server (its private Redis).

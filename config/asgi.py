@@ -10,15 +10,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
 
 from config.handlers import PodiumASGIHandler  # noqa: E402
+from config.startup import warn_if_development_key, welcome_text  # noqa: E402
 
 django_http = PodiumASGIHandler()
+warn_if_development_key()
 
+from asgiref.sync import sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.middleware import BODY_TOO_LARGE_SCOPE_KEY  # noqa: E402
 from realtime.auth import JWTAuthMiddleware  # noqa: E402
 from realtime.handshake import HandshakeCheck  # noqa: E402
+from realtime.hub import stop_hub  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -66,9 +70,26 @@ class BodyLimit:
         return await self.app(scope, replayed_receive, send)
 
 
+async def lifespan(scope, receive, send):
+    """The server's start and stop (ASGI lifespan): the welcome block of
+    `make run` once it starts, and the realtime hub of the server's event
+    loop stopped cleanly when it stops."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if settings.PODIUM_WELCOME:  # plain text for a person, not a log line
+                print(await sync_to_async(welcome_text)(settings.PODIUM_BASE_URL), flush=True)
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await stop_hub()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = BodyLimit(
     ProtocolTypeRouter(
         {
+            "lifespan": lifespan,
             "http": django_http,
             "websocket": HandshakeCheck(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
         }

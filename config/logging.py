@@ -19,6 +19,10 @@ def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
     return record
 
 
+# Python's own warnings (a library's DeprecationWarning, Django's notes
+# about streaming under ASGI) become log records too, and so JSON lines.
+logging.captureWarnings(True)
+
 # A record factory rather than a handler filter: every record gets the id,
 # whichever handler (or test capture) receives it.
 logging.setLogRecordFactory(_record_with_request_id)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.urls import Resolver404, resolve
 from rest_framework.response import Response as DrfResponse
 
 from config import errors
@@ -158,7 +159,7 @@ class ApiErrorMiddleware:
             and not getattr(response, "podium_envelope", False)
             and not isinstance(response, DrfResponse)
         ):
-            replacement = error_response(errors.error_for_status(response.status_code))
+            replacement = error_response(_api_error_for(request, response.status_code))
             if allow := response.get("Allow"):
                 replacement["Allow"] = allow
             return replacement
@@ -175,6 +176,20 @@ class ApiErrorMiddleware:
             error_logger.error("unhandled exception", exc_info=exception)
             error = errors.AppError()
         return error_response(error)
+
+
+def _api_error_for(request, status: int) -> errors.AppError:
+    """The envelope's error for a status Django answered; a 404 whose path
+    would exist with a trailing slash says so (still a 404: a redirect would
+    turn a POST into a GET)."""
+    if status == 404 and not request.path_info.endswith("/"):
+        try:
+            resolve(request.path_info + "/")
+        except Resolver404:
+            pass
+        else:
+            return errors.NotFound(f"No such resource. Did you mean {request.path}/ (with the trailing slash)?")
+    return errors.error_for_status(status)
 
 
 def _is_pool_timeout(exception: BaseException) -> bool:

@@ -6,7 +6,6 @@ serve one process; `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and
 Redis. Bad values fail loudly at start-up with ImproperlyConfigured.
 """
 
-import logging
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -40,14 +39,17 @@ USING_DEV_SECRET_KEY = not SECRET_KEY
 if USING_DEV_SECRET_KEY:
     if not (DEBUG or env_bool("PODIUM_DEV_SECRET", default=False)):
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY, or DEBUG=true for development."
+            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY; or, on a laptop, go through make, "
+            "which uses the development key (make run, make superuser, make test)."
         )
-    SECRET_KEY = _DEV_SECRET_KEY
-    logging.getLogger("podium.settings").warning(
-        "SECRET_KEY is not set: using the development key. Never do this in production."
-    )
+    SECRET_KEY = _DEV_SECRET_KEY  # each server process says so when it starts (config.startup)
 elif len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
+
+# `make run` sets these: it prints where everything is once the server starts.
+PODIUM_WELCOME = env_bool("PODIUM_WELCOME", default=False)
+_host = env.str("HOST", default="127.0.0.1")
+PODIUM_BASE_URL = f"http://{'localhost' if _host in ('0.0.0.0', '::') else _host}:{env.int('PORT', default=8000)}"  # noqa: S104
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -316,6 +318,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Files served at the site's root (/favicon.ico).
+WHITENOISE_ROOT = BASE_DIR / "config" / "root"
 # CORS is django-cors-headers' job, for static files too.
 WHITENOISE_ALLOW_ALL_ORIGINS = False
 

@@ -3,7 +3,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from config import health
+from config import health, pages
+from config.api.index import api_index
 from config.api.schema_views import SchemaView
 from games.serializers import SLUG_RULE
 from games.views import GameViewSet
@@ -26,6 +27,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", pages.front_page, name="front"),
+    path("api/", api_index, name="api-index"),
+    path("api/v1/", api_index, name="api-v1-index"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -35,3 +39,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# The HTML side's error pages (under /api/ both become the JSON envelope).
+handler404 = "config.pages.not_found"
+handler500 = "config.pages.server_error"

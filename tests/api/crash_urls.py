@@ -5,6 +5,7 @@ the exception."""
 from django.urls import path
 from rest_framework.views import APIView
 
+from config.urls import handler404, handler500  # noqa: F401 - the project's error pages here too
 from config.urls import urlpatterns as project_urlpatterns
 
 SECRET_IN_THE_CRASH = "secret detail: DATABASE_PASSWORD=hunter2"
