@@ -50,6 +50,8 @@ class Browser:
         self.context = None
         self.dialogs: list[str] = []
         self.page_errors: list[str] = []
+        self.console_errors: list[str] = []
+        self.failed_loads: list[str] = []
 
     def open(self, url: str, *, phone: bool = False) -> Page:
         if self.context is not None:
@@ -62,6 +64,8 @@ class Browser:
         page = self.context.pages[0] if self.context.pages else self.context.new_page()
         page.on("dialog", self._dialog_opened)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
+        page.on("response", lambda response: response.status >= 400 and self.failed_loads.append(response.url))
         page.goto(url)
         return page
 

@@ -92,13 +92,47 @@ def test_a_score_posted_over_rest_appears_in_the_top_ten(server, browser, game):
     page.evaluate("window.sameDocument = true")
 
     submit_score(server, game.slug, token=alice_token, value=4200)
-    expect_board(page, [["1", "alice", "4200"]])
+    expect_board(page, [["1", "alice", "4,200"]])
     submit_score(server, game.slug, token=bob_token, value=5000)
-    expect_board(page, [["1", "bob", "5000"], ["2", "alice", "4200"]])
+    expect_board(page, [["1", "bob", "5,000"], ["2", "alice", "4,200"]])
 
-    expect(page.locator("#latest")).to_have_text("bob scored 5000 (rank 1)", timeout=WITHIN_MS)
+    expect(page.locator("#latest")).to_have_text("bob scored 5,000 \u2014 new best: rank 1", timeout=WITHIN_MS)
     assert page.evaluate("window.sameDocument") is True
+    assert browser.console_errors == browser.failed_loads == []  # the favicon included
     screenshot(page, "live-page.png")
+
+
+def test_a_score_that_does_not_beat_the_best_says_the_best_stays(server, browser, game):
+    """Issue 11, item 4: it used to read "ada scored 1000 (rank 1)" as if 1,000 ranked first."""
+    ada = access_token(UserFactory(username="ada"))
+    submit_score(server, game.slug, token=ada, value=250_000)
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+
+    submit_score(server, game.slug, token=ada, value=1000)
+
+    expect(page.locator("#latest")).to_have_text(
+        "ada scored 1,000 \u2014 best stays 250,000, rank 1", timeout=WITHIN_MS
+    )
+
+
+def test_a_time_trial_shows_its_milliseconds_as_times(server, browser):
+    """Issue 11, item 5: a board whose metadata says "unit": "ms" showed 68772."""
+    game = GameFactory(slug="speed-run", score_order="asc", metadata={"unit": "ms"})
+    ada, bob = (access_token(UserFactory(username=name)) for name in ("ada", "bob"))
+    submit_score(server, game.slug, token=ada, value=68_772)
+    page = browser.open(live_url(server, game.slug))
+    expect_live(page)
+    expect_board(page, [["1", "ada", "1:08.772"]])  # as the server rendered it
+
+    submit_score(server, game.slug, token=bob, value=3_725_004)
+    submit_score(server, game.slug, token=ada, value=70_000)
+
+    expect_board(page, [["1", "ada", "1:08.772"], ["2", "bob", "1:02:05.004"]])  # as the script renders it
+    expect(page.locator("#latest")).to_have_text(
+        "ada scored 1:10.000 \u2014 best stays 1:08.772, rank 1", timeout=WITHIN_MS
+    )
+    screenshot(page, "live-page-time-trial.png")
 
 
 def test_a_username_written_as_html_shows_as_text(server, browser, game):
@@ -110,7 +144,7 @@ def test_a_username_written_as_html_shows_as_text(server, browser, game):
 
     submit_score(server, game.slug, token=html_token, value=7)
     expect_board(page, [["1", HTML_USERNAME, "7"]])  # drawn by the script from the websocket
-    expect(page.locator("#latest")).to_have_text(f"{HTML_USERNAME} scored 7 (rank 1)", timeout=WITHIN_MS)
+    expect(page.locator("#latest")).to_have_text(f"{HTML_USERNAME} scored 7 \u2014 new best: rank 1", timeout=WITHIN_MS)
     rendered = page.reload()
     expect_live(page)
     expect_board(page, [["1", HTML_USERNAME, "7"]])  # drawn by the server, then the snapshot
@@ -160,7 +194,7 @@ def test_the_live_page_fits_a_phone_screen(server, browser):
     submit_score(server, game.slug, token=player_token, value=9_007_199_254_740_991)
     page = browser.open(live_url(server, game.slug), phone=True)
     expect_live(page)
-    expect_board(page, [["1", "longest_possible_player_name30", "9007199254740991"]])
+    expect_board(page, [["1", "longest_possible_player_name30", "9,007,199,254,740,991"]])
     screenshot(page, "live-page-phone.png")
 
     width = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")

@@ -74,3 +74,18 @@ def test_the_games_page_lists_every_listed_game_with_its_count(client):
 def test_the_pages_scripts_are_served(client):
     for name in ("socket", "live", "lobby"):
         assert client.get(f"/static/realtime/{name}.js").status_code == 200
+
+
+def test_the_live_page_shows_values_by_the_games_unit(client):
+    """Issue 11, item 5: the Speed Run board showed `68772` although its metadata says "unit": "ms"."""
+    GameFactory(slug="speed-run", score_order="asc", metadata={"unit": "ms"})
+    GameFactory(slug="space-race", metadata={"unit": "points"})
+    bearer_client(UserFactory()).post("/api/v1/games/speed-run/scores/", {"value": 68772})
+    bearer_client(UserFactory()).post("/api/v1/games/space-race/scores/", {"value": 250000})
+
+    timed = client.get("/games/speed-run/live/").content.decode()
+    counted = client.get("/games/space-race/live/").content.decode()
+
+    assert '<td class="value">1:08.772</td>' in timed
+    assert 'data-unit="ms"' in timed  # for the script, which formats what arrives live the same way
+    assert '<td class="value">250,000 points</td>' in counted
