@@ -72,6 +72,10 @@ class ScorePermission(BasePermission):
     def has_permission(self, request, view):
         return request.method in SAFE_METHODS or request.user.is_authenticated
 
+    message = (
+        "Only the game's owner, or a moderator with the scores.delete_score permission, may delete a score."
+    )
+
     def has_object_permission(self, request, view, score):
         if request.method in SAFE_METHODS:
             return True

@@ -131,7 +131,12 @@ def test_a_player_who_is_not_the_owner_cannot_archive(api, signed_in, game):
 def test_a_user_with_only_change_game_cannot_archive(api, game):
     editor = bearer_client(UserFactory(permissions=["games.change_game"]))
 
-    assert editor.delete(GAME).status_code == 403
+    response = editor.delete(GAME)
+
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Only the game's owner, or an operator with the games.delete_game permission, may archive this game."
+    )
     assert api.get(GAME).status_code == 200
 
 

@@ -77,7 +77,10 @@ def test_a_plain_player_cannot_create_a_game(signed_in):
     response = signed_in.post(URL, {"name": "Pong"})
 
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "FORBIDDEN"
+    error = response.json()["error"]
+    assert error["code"] == "FORBIDDEN"
+    assert "games.add_game" in error["message"]
+    assert "Studio group" in error["message"]
     assert not Game.objects.exists()
 
 

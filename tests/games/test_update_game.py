@@ -81,7 +81,11 @@ def test_a_player_who_is_not_the_owner_cannot_edit(signed_in, game):
     response = signed_in.patch(GAME, {"name": "Mine now"})
 
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "FORBIDDEN"
+    error = response.json()["error"]
+    assert error["code"] == "FORBIDDEN"
+    assert error["message"] == (
+        "Only the game's owner, or an operator with the games.change_game permission, may change this game."
+    )
     game.refresh_from_db()
     assert game.name == "Pong"
 

@@ -70,7 +70,9 @@ def test_another_player_cannot_delete_a_score(signed_in, game, as_player):
     response = signed_in.delete(f"{SCORES}{score_id}/")
 
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "FORBIDDEN"
+    error = response.json()["error"]
+    assert error["code"] == "FORBIDDEN"
+    assert "scores.delete_score" in error["message"]
     assert Score.objects.filter(pk=score_id).exists()
 
 
