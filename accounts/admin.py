@@ -18,6 +18,9 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "email", "usable_password", "password1", "password2")}),
     )
     list_display = ("username", "email", "is_staff", "is_active", "date_joined")
+    # Stored to the microsecond (a tie-break orders by time); a form would
+    # round them to the second on every save.
+    readonly_fields = ("last_login", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "email")
     ordering = ("-date_joined", "-id")

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.utils.functional import cached_property
 
+from games.units import format_score, score_unit
 from scores import services
 from scores.models import Best, Period, Score
 
@@ -55,7 +56,7 @@ class UsernameFilter(admin.SimpleListFilter):
 
 @admin.register(Score)
 class ScoreAdmin(admin.ModelAdmin):
-    list_display = ["id", "game", "user", "value", "created_at"]
+    list_display = ["id", "game", "user", "score", "created_at"]
     list_filter = ["game", UsernameFilter]
     list_select_related = ["game", "user"]
     search_fields = ["=user__username"]
@@ -64,7 +65,14 @@ class ScoreAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    readonly_fields = ["game", "user", "value", "metadata", "created_at"]
+    readonly_fields = ["game", "user", "score", "metadata", "created_at"]
+
+    @admin.display(description="score", ordering="value")
+    def score(self, score):
+        """By the game's unit (`1:08.772`), the stored value beside it when
+        the two differ."""
+        shown = format_score(score.value, score_unit(score.game.metadata))
+        return shown if shown == str(score.value) else f"{shown} ({score.value})"
 
     def has_add_permission(self, request):
         return False  # scores come from players, through the API

@@ -130,3 +130,21 @@ def test_staff_without_the_delete_permission_cannot_delete(client):
 
     assert client.post(f"/admin/scores/score/{score}/delete/", {"post": "yes"}).status_code == 403
     assert Score.objects.filter(pk=score).exists()
+
+
+def test_scores_are_shown_by_their_games_unit(admin_client):
+    run = GameFactory(name="Speed Run", score_order="asc", metadata={"unit": "ms"})
+    arcade = GameFactory(name="Arcade", metadata={"unit": "points"})
+    plain = GameFactory(name="Plain")
+    player = UserFactory()
+    timed = submit(run, player, 68772)
+    submit(arcade, player, 1250000)
+    submit(plain, player, 1234)
+
+    listing = admin_client.get(CHANGELIST).content.decode()
+    detail = admin_client.get(f"{CHANGELIST}{timed}/change/").content.decode()
+
+    assert "1:08.772 (68772)" in listing
+    assert "1,250,000 points (1250000)" in listing
+    assert "1,234 (1234)" in listing
+    assert "1:08.772 (68772)" in detail
