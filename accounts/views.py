@@ -22,6 +22,7 @@ from accounts.serializers import (
     TokenPairOutput,
     UserSerializer,
 )
+from config.api.schema import NO_CREDENTIALS, errors
 from config.errors import Unauthorized
 from config.ratelimit import enforce_rate_limit
 from config.security_log import client_limit_key
@@ -42,7 +43,18 @@ class AuthView(APIView):
 class RegisterView(AuthView):
     authentication_classes = []
 
-    @extend_schema(tags=TAGS, request=RegisterInput, responses={201: UserSerializer}, auth=[])
+    @extend_schema(
+        summary="Create an account",
+        description=(
+            "Makes an account and returns it. The username is 3 to 30 letters, digits, `_` or `-`; email and "
+            "username must be unused whatever their case (409 naming the field). Sign in afterwards with login/. "
+            "Limited per client address (429)."
+        ),
+        tags=TAGS,
+        request=RegisterInput,
+        responses={201: UserSerializer, **errors(409, 429, 503)},
+        auth=NO_CREDENTIALS,
+    )
     def post(self, request):
         enforce_rate_limit(request, scope="register:ip", key=client_limit_key(request), rate=settings.REGISTER_RATE)
         data = _validated(RegisterInput, request)
@@ -53,7 +65,19 @@ class RegisterView(AuthView):
 class LoginView(AuthView):
     authentication_classes = []
 
-    @extend_schema(tags=TAGS, request=LoginInput, responses={200: LoginOutput}, auth=[])
+    @extend_schema(
+        summary="Sign in",
+        description=(
+            "Takes a username or an email (any case) and the password, and returns an access and a refresh token. "
+            "Both are also set as HttpOnly cookies, with the csrftoken cookie for cookie-authenticated writes. "
+            "A wrong password and an unknown account get the same 401. Limited per client address and per "
+            "account (429)."
+        ),
+        tags=TAGS,
+        request=LoginInput,
+        responses={200: LoginOutput, **errors(401, 429, 503)},
+        auth=NO_CREDENTIALS,
+    )
     def post(self, request):
         enforce_rate_limit(request, scope="login:ip", key=client_limit_key(request), rate=settings.LOGIN_RATE)
         data = _validated(LoginInput, request)
@@ -71,7 +95,17 @@ class LoginView(AuthView):
 class RefreshView(AuthView):
     authentication_classes = []
 
-    @extend_schema(tags=TAGS, request=RefreshInput, responses={200: TokenPairOutput}, auth=[])
+    @extend_schema(
+        summary="Refresh the tokens",
+        description=(
+            "Exchanges a refresh token, from the body or from its cookie (then with the X-CSRFToken header), "
+            "for a new pair; the old refresh token stops working."
+        ),
+        tags=TAGS,
+        request=RefreshInput,
+        responses={200: TokenPairOutput, **errors(401, 403, 503)},
+        auth=NO_CREDENTIALS,
+    )
     def post(self, request):
         tokens = services.rotate_refresh_token(raw_refresh=_refresh_token(request), request=request)
         response = Response({"access": tokens.access, "refresh": tokens.refresh})
@@ -82,7 +116,17 @@ class RefreshView(AuthView):
 class LogoutView(AuthView):
     authentication_classes = []
 
-    @extend_schema(tags=TAGS, request=RefreshInput, responses={204: None}, auth=[])
+    @extend_schema(
+        summary="Sign out",
+        description=(
+            "Revokes the refresh token, from the body or from its cookie (then with the X-CSRFToken header), "
+            "and clears the token cookies. Needs no access token."
+        ),
+        tags=TAGS,
+        request=RefreshInput,
+        responses={204: None, **errors(401, 403, 503)},
+        auth=NO_CREDENTIALS,
+    )
     def post(self, request):
         services.revoke_refresh_token(raw_refresh=_refresh_token(request), request=request)
         response = Response(status=status.HTTP_204_NO_CONTENT)
@@ -93,7 +137,12 @@ class LogoutView(AuthView):
 class MeView(AuthView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=TAGS, responses={200: UserSerializer})
+    @extend_schema(
+        summary="Read your account",
+        description="The signed-in account, its email included.",
+        tags=TAGS,
+        responses={200: UserSerializer},
+    )
     def get(self, request):
         return Response(UserSerializer(request.user, context={"viewer": request.user}).data)
 
@@ -101,7 +150,16 @@ class MeView(AuthView):
 class CsrfView(AuthView):
     authentication_classes = []
 
-    @extend_schema(tags=TAGS, responses={200: CsrfOutput}, auth=[])
+    @extend_schema(
+        summary="Get a CSRF token",
+        description=(
+            "Sets the csrftoken cookie and returns its value. Requests authenticated by the access cookie that "
+            "change something must send it in the X-CSRFToken header; bearer requests need none."
+        ),
+        tags=TAGS,
+        responses={200: CsrfOutput},
+        auth=NO_CREDENTIALS,
+    )
     def get(self, request):
         return Response({"csrf_token": get_token(request)})
 

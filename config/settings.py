@@ -359,15 +359,28 @@ SPECTACULAR_SETTINGS = {
         "`{success, data}` / `{success, error}` envelope; keys are camelCase."
     ),
     "VERSION": "1.0.0",
+    # 3.1: JSON Schema 2020-12, so that `null` is a value a strict validator
+    # takes where the schema allows it (3.0's `nullable` beside a `$ref` is not).
+    "OAS_VERSION": "3.1.0",
+    # Relative: the API is wherever the document was fetched from.
+    "SERVERS": [{"url": "/", "description": "The server this document is served from."}],
+    "TAGS": [
+        {"name": "auth", "description": "Accounts, sign-in and tokens."},
+        {"name": "games", "description": "Games: create, read, change and archive them."},
+        {"name": "scores", "description": "A game's scores: submit, list and moderate them."},
+        {"name": "leaderboards", "description": "A game's rankings: one entry per player, their best."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"ScoreOrder": "games.models.ScoreOrder"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+        "config.api.schema.finish_schema",
     ],
 }
 

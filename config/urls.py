@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", api_index, name="api-v1-index"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/schema.json", SchemaView.as_view(), {"format": "json"}, name="schema-json"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("games/", live_views.lobby, name="lobby"),
     path("games/<slug:slug>/live/", live_views.game_live, name="game-live"),

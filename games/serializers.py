@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.serializers import UserRefSerializer
@@ -28,15 +28,23 @@ def game_wire(game: Game, player_count: int) -> dict:
     }
 
 
+@extend_schema_serializer(
+    description=(
+        "A game with its leaderboards. `scoreOrder` says whether higher or lower values are better; "
+        "scores outside `minScore` and `maxScore` (when set) are refused."
+    )
+)
 class GameSerializer(serializers.ModelSerializer):
     """A game as clients see it, `playerCount` live from presence. (Fields for
     the schema; the representation is game_wire's.)"""
 
-    owner = UserRefSerializer(read_only=True)
-    min_score = StrictIntegerField(allow_null=True)
-    max_score = StrictIntegerField(allow_null=True)
-    metadata = JSONObjectField()
-    player_count = serializers.SerializerMethodField()
+    owner = UserRefSerializer(read_only=True, help_text="Who made the game.")
+    min_score = StrictIntegerField(allow_null=True, help_text="The lowest value accepted; null for no bound.")
+    max_score = StrictIntegerField(allow_null=True, help_text="The highest value accepted; null for no bound.")
+    metadata = JSONObjectField(help_text="The game's own JSON object, exactly as its owner sent it.")
+    player_count = serializers.SerializerMethodField(
+        help_text="Signed-in players with the game open right now, the number its live socket shows."
+    )
 
     class Meta:
         model = Game
@@ -55,6 +63,10 @@ class GameSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "slug": {"help_text": "The game's name in URLs; it never changes."},
+            "is_active": {"help_text": "Whether the game accepts scores: an inactive one refuses them with a 409."},
+        }
 
     @extend_schema_field(serializers.IntegerField(min_value=0))
     def get_player_count(self, game: Game) -> int:
@@ -65,6 +77,10 @@ class GameSerializer(serializers.ModelSerializer):
         return game_wire(game, self.get_player_count(game))
 
 
+@extend_schema_serializer(
+    component_name="GameUpdate",
+    description="Changes to a game: only the fields sent change. `scoreOrder` cannot change once it has scores.",
+)
 class GameUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=2000, allow_blank=True)
@@ -75,6 +91,13 @@ class GameUpdateInput(serializers.Serializer):
     is_active = StrictBooleanField()
 
 
+@extend_schema_serializer(
+    component_name="GameCreate",
+    description=(
+        "A new game. Without a `slug`, one is made from the name (with -2, -3… added when it is taken); "
+        "a `slug` sent that is taken is a 409."
+    ),
+)
 class GameCreateInput(GameUpdateInput):
     slug = serializers.RegexField(
         SLUG_RULE,

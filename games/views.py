@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from config.api.query import parse_bool
 from config.api.rendering import envelope_bytes
-from config.api.schema import SIGNED_IN_OR_ANONYMOUS
+from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors
 from config.errors import ValidationFailed
 from games import selectors, services
 from games.permissions import GamePermission
@@ -19,18 +19,50 @@ SEARCH_MAX = 100
 
 @extend_schema_view(
     list=extend_schema(
+        summary="List games",
+        description=(
+            "Every game that is not archived, inactive ones included, newest first unless `sort` says otherwise."
+        ),
         auth=SIGNED_IN_OR_ANONYMOUS,
         parameters=[
             OpenApiParameter(
-                "search", {"type": "string", "maxLength": SEARCH_MAX}, description="Name contains (any case)."
+                "search",
+                {"type": "string", "maxLength": SEARCH_MAX},
+                description="Only games whose name contains this (any case).",
             ),
-            OpenApiParameter("isActive", bool, description="true or false."),
+            OpenApiParameter("isActive", bool, description="Only active (`true`) or inactive (`false`) games."),
         ],
     ),
-    retrieve=extend_schema(auth=SIGNED_IN_OR_ANONYMOUS),
-    create=extend_schema(request=GameCreateInput, responses={201: GameSerializer}),
-    partial_update=extend_schema(request=GameUpdateInput, responses={200: GameSerializer}),
-    destroy=extend_schema(responses={204: None}, description="Archives the game (restorable in admin)."),
+    retrieve=extend_schema(
+        summary="Get a game",
+        description="One game, with the live number of players who have it open.",
+        auth=SIGNED_IN_OR_ANONYMOUS,
+    ),
+    create=extend_schema(
+        summary="Create a game",
+        description=(
+            "Needs the games.add_game permission, which operators grant; the creator becomes the game's owner."
+        ),
+        request=GameCreateInput,
+        responses={201: GameSerializer, **errors(409)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a game",
+        description=(
+            "For the game's owner, or with the games.change_game permission. Only the fields sent change; "
+            "the slug never does, and `scoreOrder` cannot once the game has scores (409)."
+        ),
+        request=GameUpdateInput,
+        responses={200: GameSerializer, **errors(409)},
+    ),
+    destroy=extend_schema(
+        summary="Archive a game",
+        description=(
+            "For the game's owner, or with the games.delete_game permission. The game leaves every list and "
+            "everything under it answers 404; its scores are kept, and operators can restore it."
+        ),
+        responses={204: None},
+    ),
 )
 class GameViewSet(
     mixins.ListModelMixin,

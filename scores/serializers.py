@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.serializers import UserRefSerializer
@@ -20,13 +21,14 @@ def score_wire(score) -> dict:
     }
 
 
+@extend_schema_serializer(description="A score a player submitted to a game.")
 class ScoreSerializer(serializers.ModelSerializer):
     """`{id, game, user: {id, username}, value, metadata, createdAt}`; `game` is the slug."""
 
-    game = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    user = UserRefSerializer(read_only=True)
+    game = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The game's slug.")
+    user = UserRefSerializer(read_only=True, help_text="Who submitted it.")
     value = StrictIntegerField()
-    metadata = JSONObjectField()
+    metadata = JSONObjectField(help_text="The object sent with the score, exactly as sent.")
 
     class Meta:
         model = Score
@@ -34,9 +36,16 @@ class ScoreSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="SubmitScore", description="A score to submit for the signed-in player.")
 class SubmitScoreInput(serializers.Serializer):
-    value = StrictIntegerField()
-    metadata = JSONObjectField(required=False, default=dict, max_bytes=4096, max_depth=8)
+    value = StrictIntegerField(help_text="An integer within the game's minScore and maxScore, when it has them.")
+    metadata = JSONObjectField(
+        required=False,
+        default=dict,
+        max_bytes=4096,
+        max_depth=8,
+        help_text="Any JSON object of at most 4 KiB and 8 levels, kept verbatim.",
+    )
 
 
 def submission_wire(*, score, rank: int, personal_best: bool, previous_best: int | None) -> dict:
@@ -49,20 +58,20 @@ def submission_wire(*, score, rank: int, personal_best: bool, previous_best: int
     }
 
 
+@extend_schema_serializer(
+    description="An accepted score, and where it leaves the player on the game's all-time leaderboard."
+)
 class SubmissionSerializer(serializers.Serializer):
     """The 201 of a submission: the score, the player's all-time rank after it,
     whether it improved their best, and their best before it. (For the schema;
     the body is submission_wire's.)"""
 
     score = ScoreSerializer()
-    rank = serializers.IntegerField(min_value=1)
-    personal_best = serializers.BooleanField()
-    previous_best = StrictIntegerField(allow_null=True)
-
-
-class UserEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="user_id")
-    username = serializers.CharField()
+    rank = serializers.IntegerField(min_value=1, help_text="The player's all-time rank after this score.")
+    personal_best = serializers.BooleanField(help_text="Whether this score improved the player's best.")
+    previous_best = StrictIntegerField(
+        allow_null=True, help_text="The player's best before this score; null for their first score in the game."
+    )
 
 
 def entry_wire(entry) -> dict:
@@ -76,19 +85,34 @@ def entry_wire(entry) -> dict:
     }
 
 
+@extend_schema_serializer(
+    description=(
+        "One player's place on a leaderboard: their best value in the period by the game's score order, "
+        "and when they first reached it. Ranks run 1, 2, 3… without gaps; a tie goes to whoever got there first."
+    )
+)
 class EntrySerializer(serializers.Serializer):
     """`{rank, user: {id, username}, value, achievedAt}` (fields for the schema;
     the representation is entry_wire's)."""
 
     rank = serializers.IntegerField(min_value=1)
-    user = UserEntrySerializer(source="*")
-    value = StrictIntegerField()
-    achieved_at = serializers.DateTimeField()
+    user = UserRefSerializer(read_only=True)
+    value = StrictIntegerField(help_text="The player's best value.")
+    achieved_at = serializers.DateTimeField(help_text="When the player first reached this value.")
 
     def to_representation(self, instance):
         return entry_wire(instance)
 
 
+@extend_schema_serializer(
+    # Not "Around": a class with a property of its own name breaks generated clients.
+    component_name="Standing",
+    description="The signed-in player's entry and the entries around it.",
+)
 class AroundSerializer(serializers.Serializer):
-    entry = EntrySerializer(allow_null=True)
-    around = EntrySerializer(many=True)
+    """`{entry, around}` of leaderboard/me/ (for the schema; the view builds the body)."""
+
+    entry = EntrySerializer(allow_null=True, help_text="Your entry; null when you have none in the period.")
+    around = EntrySerializer(
+        many=True, help_text="The entries from your rank minus radius to your rank plus radius, yours included."
+    )

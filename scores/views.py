@@ -19,7 +19,7 @@ from accounts.models import USERNAME_RULE
 from accounts.selectors import user_by_username, user_ref_for_username
 from config.api.query import PageRequest, parse_int_in_range, parse_page_request
 from config.api.rendering import envelope_bytes
-from config.api.schema import SIGNED_IN_OR_ANONYMOUS
+from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors, named_enum
 from config.errors import AppError, NotFound, ValidationFailed
 from config.ratelimit import enforce_rate_limit
 from games.selectors import game_by_slug, known_game_id
@@ -45,7 +45,21 @@ USERNAME_SCHEMA = {"type": "string", "pattern": "^" + USERNAME_RULE[1:-2] + "$"}
 RADIUS_DEFAULT, RADIUS_MAX = 5, 50
 
 PERIOD_PARAMETER = OpenApiParameter(
-    "period", str, enum=Period.values, description="Board period (UTC calendar): all (default), day, week, month."
+    "period",
+    named_enum(
+        "Period",
+        Period.values,
+        varnames=list(Period.names),
+        description="A leaderboard's period: all time, or the current UTC day, ISO week or month.",
+    ),
+    description="all (default), day, week or month: the current calendar period in UTC.",
+)
+# Score ids are positive 64-bit integers of at most 18 digits (the URL's rule).
+SCORE_ID_PARAMETER = OpenApiParameter(
+    "id",
+    {"type": "integer", "format": "int64", "minimum": 1, "maximum": 10**18 - 1},
+    location=OpenApiParameter.PATH,
+    description="The score's id.",
 )
 
 
@@ -72,9 +86,7 @@ class ScorePermission(BasePermission):
     def has_permission(self, request, view):
         return request.method in SAFE_METHODS or request.user.is_authenticated
 
-    message = (
-        "Only the game's owner, or a moderator with the scores.delete_score permission, may delete a score."
-    )
+    message = "Only the game's owner, or a moderator with the scores.delete_score permission, may delete a score."
 
     def has_object_permission(self, request, view, score):
         if request.method in SAFE_METHODS:
@@ -84,25 +96,61 @@ class ScorePermission(BasePermission):
 
 @extend_schema_view(
     list=extend_schema(
+        summary="List a game's scores",
+        description="Every score of the game, newest first unless `sort` says otherwise.",
+        tags=["scores"],
         auth=SIGNED_IN_OR_ANONYMOUS,
         parameters=[
             OpenApiParameter("user", USERNAME_SCHEMA, description="Only this player's scores (username, any case).")
         ],
     ),
-    retrieve=extend_schema(auth=SIGNED_IN_OR_ANONYMOUS),
+    retrieve=extend_schema(
+        summary="Get a score",
+        description="One score of the game.",
+        tags=["scores"],
+        auth=SIGNED_IN_OR_ANONYMOUS,
+        parameters=[SCORE_ID_PARAMETER],
+    ),
     create=extend_schema(
+        summary="Submit a score",
+        description=(
+            "Records a score for the signed-in player. The answer says their all-time rank after it, "
+            "whether it is a personal best and what their best was before. Refused: a value outside the game's "
+            "bounds (400), a game that is not active (409), too many submissions per player and game (429). "
+            "Every leaderboard read after the answer includes the score."
+        ),
+        tags=["scores"],
         request=SubmitScoreInput,
-        responses={201: SubmissionSerializer},
+        responses={201: SubmissionSerializer, **errors(409, 429)},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
                 {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[!-~]+$"},
                 location=OpenApiParameter.HEADER,
-                description="Repeat within 24 h to get the first response again instead of a second score.",
-            )
+                description=(
+                    "Makes a retry safe: the same key from the same player within 24 h gets the first answer "
+                    "again instead of a second score; the same key with another body is a 409."
+                ),
+            ),
+            OpenApiParameter(
+                "Idempotency-Replayed",
+                {"type": "string", "enum": ["true"]},
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                description="`true` when this is the first answer to the same Idempotency-Key, sent again.",
+            ),
         ],
     ),
-    destroy=extend_schema(responses={204: None}, description="Moderation: removes the score, recomputes bests."),
+    destroy=extend_schema(
+        summary="Delete a score",
+        description=(
+            "Moderation, for the game's owner or with the scores.delete_score permission: the score is removed "
+            "and the leaderboards are recomputed without it."
+        ),
+        tags=["scores"],
+        responses={204: None},
+        parameters=[SCORE_ID_PARAMETER],
+    ),
 )
 class GameScoreViewSet(
     GameScopedMixin,
@@ -230,7 +278,17 @@ def _period(request) -> str:
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[PERIOD_PARAMETER], responses={200: EntrySerializer(many=True)}),
+    list=extend_schema(
+        summary="Read a leaderboard",
+        description=(
+            "A page of the game's leaderboard for the period: one entry per player, their best by the game's "
+            "score order."
+        ),
+        tags=["leaderboards"],
+        auth=SIGNED_IN_OR_ANONYMOUS,
+        parameters=[PERIOD_PARAMETER],
+        responses={200: EntrySerializer(many=True)},
+    ),
 )
 class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
     """One entry per player (their best), ranked 1..N; ties to whoever got there first."""
@@ -257,6 +315,11 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
         return _json(body)
 
     @extend_schema(
+        summary="Read your place on a leaderboard",
+        description=(
+            "Your entry for the period and the entries around it; `{entry: null, around: []}` when you have none."
+        ),
+        tags=["leaderboards"],
         parameters=[
             PERIOD_PARAMETER,
             OpenApiParameter(
@@ -276,7 +339,14 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
         data = {"entry": entry_wire(own) if own else None, "around": [entry_wire(entry) for entry in around]}
         return _json(envelope_bytes(data))
 
-    @extend_schema(parameters=[PERIOD_PARAMETER], responses={200: EntrySerializer})
+    @extend_schema(
+        summary="Read a player's leaderboard entry",
+        description="The player's entry for the period; 404 when they have none.",
+        tags=["leaderboards"],
+        auth=SIGNED_IN_OR_ANONYMOUS,
+        parameters=[PERIOD_PARAMETER],
+        responses={200: EntrySerializer},
+    )
     @action(detail=False, methods=["get"], url_path=r"users/(?P<username>[A-Za-z0-9_-]{1,30})")
     def user(self, request, username=None, *args, **kwargs):
         period = _period(request)

@@ -67,7 +67,7 @@ def test_the_schema_calls_email_addresses_idn_email(schema):
     components = schema.raw_schema["components"]["schemas"]
 
     assert components["User"]["properties"]["email"]["format"] == "idn-email"
-    assert components["RegisterInputRequest"]["properties"]["email"]["format"] == "idn-email"
+    assert components["RegisterRequest"]["properties"]["email"]["format"] == "idn-email"
 
 
 # --- 2. Public reads were documented as needing credentials -------------------
@@ -79,10 +79,10 @@ def test_the_schema_calls_email_addresses_idn_email(schema):
 PUBLIC_READS = [
     ("/api/v1/games/", "/api/v1/games/"),
     ("/api/v1/games/{slug}/", "/api/v1/games/arena/"),
-    ("/api/v1/games/{game_slug}/scores/", "/api/v1/games/arena/scores/"),
-    ("/api/v1/games/{game_slug}/scores/{id}/", "/api/v1/games/arena/scores/{score_id}/"),
-    ("/api/v1/games/{game_slug}/leaderboard/", "/api/v1/games/arena/leaderboard/"),
-    ("/api/v1/games/{game_slug}/leaderboard/users/{username}/", "/api/v1/games/arena/leaderboard/users/arena-owner/"),
+    ("/api/v1/games/{slug}/scores/", "/api/v1/games/arena/scores/"),
+    ("/api/v1/games/{slug}/scores/{id}/", "/api/v1/games/arena/scores/{score_id}/"),
+    ("/api/v1/games/{slug}/leaderboard/", "/api/v1/games/arena/leaderboard/"),
+    ("/api/v1/games/{slug}/leaderboard/users/{username}/", "/api/v1/games/arena/leaderboard/users/arena-owner/"),
 ]
 
 
@@ -100,9 +100,9 @@ def test_signed_in_only_operations_are_not_documented_as_anonymous(schema):
     paths = schema.raw_schema["paths"]
 
     assert {} not in paths["/api/v1/auth/me/"]["get"]["security"]
-    assert {} not in paths["/api/v1/games/{game_slug}/leaderboard/me/"]["get"]["security"]
+    assert {} not in paths["/api/v1/games/{slug}/leaderboard/me/"]["get"]["security"]
     assert {} not in paths["/api/v1/games/"]["post"]["security"]
-    assert {} not in paths["/api/v1/games/{game_slug}/scores/"]["post"]["security"]
+    assert {} not in paths["/api/v1/games/{slug}/scores/"]["post"]["security"]
 
 
 # --- 3. Query and path parameters without the bounds the server applies -------
@@ -118,17 +118,18 @@ def _parameter(schema, path: str, name: str) -> dict:
 
 
 def test_the_schema_states_the_bounds_of_radius_page_user_and_slugs(schema):
-    assert _parameter(schema, "/api/v1/games/{game_slug}/leaderboard/me/", "radius") == {
+    assert _parameter(schema, "/api/v1/games/{slug}/leaderboard/me/", "radius") == {
         "type": "integer",
+        "format": "int64",
         "minimum": 0,
         "maximum": 50,
         "default": 5,
     }
-    for path in ("/api/v1/games/", "/api/v1/games/{game_slug}/scores/", "/api/v1/games/{game_slug}/leaderboard/"):
+    for path in ("/api/v1/games/", "/api/v1/games/{slug}/scores/", "/api/v1/games/{slug}/leaderboard/"):
         assert _parameter(schema, path, "page")["maximum"] == MAX_PAGE
-    assert _parameter(schema, "/api/v1/games/{game_slug}/scores/", "user")["pattern"] == "^[A-Za-z0-9_-]{3,30}$"
+    assert _parameter(schema, "/api/v1/games/{slug}/scores/", "user")["pattern"] == "^[A-Za-z0-9_-]{3,30}$"
     assert _parameter(schema, "/api/v1/games/{slug}/", "slug")["maxLength"] == 64
-    assert _parameter(schema, "/api/v1/games/{game_slug}/leaderboard/", "game_slug")["maxLength"] == 64
+    assert _parameter(schema, "/api/v1/games/{slug}/leaderboard/", "slug")["maxLength"] == 64
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_radius_is_taken_exactly_within_its_documented_bounds(schema, arena, que
     assert response.status_code == status
     if status == 400:
         assert response.json["error"]["details"][0]["field"] == "radius"
-    keeps_to_the_schema(schema, "GET", "/api/v1/games/{game_slug}/leaderboard/me/", response)
+    keeps_to_the_schema(schema, "GET", "/api/v1/games/{slug}/leaderboard/me/", response)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/games/", "/api/v1/games/arena/scores/", "/api/v1/games/arena/leaderboard/"])
@@ -165,4 +166,4 @@ def test_the_user_filter_takes_exactly_what_its_pattern_allows(schema, arena, us
     response = call("GET", "/api/v1/games/arena/scores/", query_string={"user": user})
 
     assert response.status_code == status
-    keeps_to_the_schema(schema, "GET", "/api/v1/games/{game_slug}/scores/", response)
+    keeps_to_the_schema(schema, "GET", "/api/v1/games/{slug}/scores/", response)

@@ -66,7 +66,7 @@ CONFIG = Config.from_dict(
             "passwords": {"values": ["Correct-Horse-Battery-7", "ĉu-vi-parolas-esperanton?"]},
         },
         "parameters": {
-            "path.game_slug": _sometimes("games"),
+            "path.slug": _sometimes("games"),
             "path.username": _sometimes("players"),
             "query.user": _sometimes("players", 0.5),
             # Addresses Django takes, internationalized ones too, and
