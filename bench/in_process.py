@@ -15,6 +15,12 @@ starting with `BENCH_JSON `):
 - `rank_timing`: the selectors' own time (no HTTP) for a rank lookup and a
   page in the middle of each scale board, from Redis and, for comparison,
   from PostgreSQL.
+- `dashboard_timing`: the admin's dashboard of one game (issue #11) through
+  Django's test client, signed in as a staff account `bench-operator`, one
+  request at a time; and each of its aggregates alone. Its clock is set
+  to the newest seeded score of the game, so that the last 48 hours hold a
+  day and a half of the bench's scores however long ago the data set was
+  loaded.
 """
 
 from __future__ import annotations
@@ -27,15 +33,20 @@ import time
 from unittest import mock
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import Max
+from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from config.api.query import PageRequest
+from games import dashboard
 from games.models import Game
 from scores import ranking, selectors
 from scores.models import Best, Score
 
 PLAYER_NAME = "bench-p{:07d}"
 WS_GAME = "bench-ws"
+OPERATOR_NAME = "bench-operator"
 
 
 def status(*, scores: int, players: int, games: int, scale_boards: list[int]) -> dict:
@@ -162,7 +173,53 @@ def rank_timing(*, scale_boards: list[int], samples: int, warmup: int, seed: int
     return {"samples": samples, "boards": results}
 
 
-TASKS = {"status": status, "passwords": passwords, "ws_game": ws_game, "rank_timing": rank_timing}
+def dashboard_timing(*, slug: str, samples: int, warmup: int) -> dict:
+    """The dashboard page of `slug`, `samples` requests one after another,
+    and each aggregate alone as many times."""
+    game = Game.objects.get(slug=slug)
+    operator, _ = User.objects.get_or_create(
+        username=OPERATOR_NAME,
+        defaults={"email": "operator@bench.podium", "is_staff": True, "is_superuser": True, "password": "!"},
+    )
+    newest = Score.objects.filter(game=game).aggregate(newest=Max("created_at"))["newest"] or timezone.now()
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(operator)
+    url = f"/admin/games/game/{game.pk}/dashboard/"
+    with mock.patch.object(timezone, "now", return_value=newest):
+        for _ in range(warmup):
+            client.get(url)
+        pages, statuses = [], {}
+        for _ in range(samples):
+            elapsed, response = _timed(lambda: client.get(url))
+            pages.append(elapsed)
+            statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
+        parts = {
+            "hourlyActivity": lambda: dashboard.hourly_activity(game=game, now=newest),
+            "scoreDistribution": lambda: dashboard.score_distribution(game=game),
+            "topEntries": lambda: dashboard.top_entries(game=game),
+        }
+        timings = {name: _spread([_timed(part)[0] for _ in range(samples)]) for name, part in parts.items()}
+        shown = dashboard.game_dashboard(game=game, now=newest)
+    return {
+        "slug": slug,
+        "url": url,
+        "asOf": newest.isoformat(),
+        "samples": samples,
+        "statuses": statuses,
+        "boardEntries": shown.board_size,
+        "scoresInLast48Hours": shown.recent_submissions,
+        "page": _spread(pages),
+        "parts": timings,
+    }
+
+
+TASKS = {
+    "status": status,
+    "passwords": passwords,
+    "ws_game": ws_game,
+    "rank_timing": rank_timing,
+    "dashboard_timing": dashboard_timing,
+}
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ it for real):
 
 1. database `podium_bench` (created when missing), migrated and seeded with
    seed_bench, or reused when it already holds the expected data set;
-2. the selectors' own time for rank lookups and deep pages (in-process);
+2. the selectors' own time for rank lookups and deep pages, and the admin's
+   dashboard of the 1,000,000-score game (in-process);
 3. the ceilings: a bare ASGI app under uvicorn and /healthz (the minimal
    Django view) through the production layout, deploy/serve;
 4. the scenarios through deploy/serve with wrk, the websocket scenarios
@@ -90,6 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, help="websocket scenarios: sockets (default 1000; 200 quick)")
     parser.add_argument("--rounds", type=int, help="websocket broadcast rounds (default 20; 5 quick)")
     parser.add_argument("--rank-samples", type=int, default=200, help="random users per board for server time")
+    parser.add_argument("--dashboard-samples", type=int, default=50, help="admin dashboard requests (default 50)")
     parser.add_argument("--skip-ws", action="store_true", help="leave out the websocket scenarios")
     parser.add_argument(
         "--quiet-cores",
@@ -441,6 +443,15 @@ class Bench:
         self.results["rankTiming"] = timing
         say(report.rank_timing_table(timing))
 
+    def dashboard_timing(self) -> None:
+        samples = self.args.dashboard_samples
+        say(f"timing the admin dashboard of {self.big_slug} in-process ({samples} requests, one at a time)...")
+        quiet = self.wait_for_quiet()
+        timing = self.in_process("dashboard_timing", slug=self.big_slug, samples=samples, warmup=3)
+        timing["machineBefore"] = quiet
+        self.results["dashboardTiming"] = timing
+        say(report.dashboard_table(timing))
+
     def bare_ceiling(self) -> None:
         port = free_port(start=18700)
         bare = self.processes.start(
@@ -728,6 +739,7 @@ class Bench:
         self.start_redis()
         self.prepare_data()
         self.rank_timing()
+        self.dashboard_timing()
         self.bare_ceiling()
         self.start_serve(rest_workers=2)
         self.sign_in()
@@ -756,6 +768,8 @@ def print_report(results: dict) -> None:
     say(report.summary_table(results))
     if results.get("rankTiming"):
         say(report.rank_timing_table(results["rankTiming"]))
+    if results.get("dashboardTiming"):
+        say(report.dashboard_table(results["dashboardTiming"]))
     if results.get("websocket"):
         say(report.websocket_table(results["websocket"]))
     busy = report.busy_runs(results)

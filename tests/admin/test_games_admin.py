@@ -1,12 +1,18 @@
 """Operators run games in the admin, in a browser session of the test client."""
 
+import re
+from types import SimpleNamespace
+
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
+from games.admin import GameAdmin
 from games.models import Game
+from realtime.presence import PlayerCount
 from scores import ranking
 from scores.periods import ALL_TIME_START, Board
 from tests.conftest import bearer_client
@@ -52,6 +58,38 @@ def test_the_changelist_shows_live_players_and_score_counts(admin_client, api):
 
     assert 'class="field-score_count">3<' in html
     assert 'class="field-live_players">0<' in html
+
+
+def test_the_changelist_says_each_games_status_and_which_end_wins_in_one_word(admin_client):
+    GameFactory(slug="racing", score_order="desc")
+    GameFactory(slug="paused", score_order="asc", is_active=False)
+    run_action(admin_client, "archive", [GameFactory(slug="gone")])
+
+    html = admin_client.get(CHANGELIST).content.decode()
+
+    rows = re.findall(r'field-slug">([\w-]+)</td>.*?field-best_is">(\w+)</td><td class="field-status">(\w+)<', html)
+    assert {slug: (best, status) for slug, best, status in rows} == {
+        "racing": ("highest", "active"),
+        "paused": ("lowest", "inactive"),
+        "gone": ("highest", "archived"),
+    }
+
+
+def test_the_changelists_headers_are_short_enough_for_a_laptop_screen(admin_client):
+    GameFactory()
+
+    html = admin_client.get(CHANGELIST).content.decode()
+
+    header = r'<th scope="col" class="[^"]*column-\w+[^"]*">\s*.*?<div class="text">(?:<a [^>]*>|<span>)([^<]+)<'
+    headers = re.findall(header, html, re.S)
+    assert headers == ["Name", "Slug", "Owner", "Best", "Status", "Live", "Scores"]
+
+
+def test_the_changelist_writes_large_counts_with_thousands_separators():
+    games = GameAdmin(Game, admin.site)
+
+    assert games.score_count(SimpleNamespace(score_total=1_234_567)) == "1,234,567"
+    assert games.live_players(SimpleNamespace(live_count=PlayerCount(players=12_345, connections=20_000))) == "12,345"
 
 
 def test_an_operator_creates_a_game_with_a_slug_from_the_form(admin_client, operator):
