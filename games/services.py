@@ -14,6 +14,7 @@ from accounts.models import User
 from config.errors import Conflict, FieldError, ValidationFailed
 from games.models import Game
 from games.selectors import game_cache_key
+from games.signals import game_changed
 
 SLUG_MAX = 64
 SLUG_ATTEMPTS = 50
@@ -133,4 +134,8 @@ def _save(game: Game, fields: list[str]) -> None:
 
 
 def _forget_cached(game: Game) -> None:
-    transaction.on_commit(lambda: cache.delete(game_cache_key(game.slug)))
+    def forget() -> None:
+        cache.delete(game_cache_key(game.slug))
+        game_changed.send(sender=Game, game=game)
+
+    transaction.on_commit(forget, robust=True)

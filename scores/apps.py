@@ -6,4 +6,4 @@ class ScoresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from scores import signals  # noqa: F401  connects the account-deletion receiver
+        from scores import signals  # noqa: F401  connects the receivers

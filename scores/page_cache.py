@@ -6,7 +6,8 @@ write that lands in between bumps the version, and the page is never
 served. A version that is missing (never set, evicted, or lost with Redis)
 starts again from the clock, never from a value an old page may carry.
 Every change that can alter a page bumps it: accepted scores, moderation,
-account deletion, rebuilds, and archiving or restoring the game.
+account deletion, rebuilds, and any change to the game itself (archiving,
+restoring, editing: games.signals.game_changed).
 
 With Redis the page and its version are read in one MGET of raw bytes (this
 is the hottest read Podium serves); without it, the process's own cache.

@@ -1,14 +1,24 @@
-"""Keep Redis boards in step when an operator deletes a player's account."""
+"""Keep the leaderboards' caches in step with what they show: a game that is
+archived, restored or changed, and a player's account that is deleted."""
 
 from django.db import transaction
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from accounts.models import User
+from games.signals import game_changed
 from scores import page_cache, ranking
 from scores.models import Best
 from scores.periods import Board
 from scores.rebuild import mark_stale
+
+
+@receiver(game_changed, dispatch_uid="scores.forget_changed_game")
+def forget_changed_game(sender, game, **kwargs) -> None:
+    # The anonymous fast path answers top pages from the page cache for any
+    # game this process has seen: only a bump tells it the game is gone (or
+    # back, or changed).
+    page_cache.bump(game.pk)
 
 
 @receiver(pre_delete, sender=User, dispatch_uid="scores.forget_deleted_player")
