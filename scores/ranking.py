@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REBUILD_LOCK_SECONDS = 120
-_BATCH = 5_000
+# Entries per round trip of a rebuild: each must stay well inside
+# REDIS_TIMEOUT (40 ms) on a busy machine, or the breaker opens mid-rebuild.
+_BATCH = 1_000
 
 
 class RankingUnavailable(Exception):
@@ -130,11 +132,13 @@ return {rank, first, around}
 
 # Swap a freshly built board in for the live one, in one step.
 _SWAP = """
+-- UNLINK first: RENAME over a large set would free it here, synchronously.
+redis.call('UNLINK', KEYS[1], KEYS[2])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('RENAME', KEYS[3], KEYS[1])
   redis.call('RENAME', KEYS[4], KEYS[2])
 else
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+  redis.call('UNLINK', KEYS[4])
 end
 redis.call('SET', KEYS[5], '1')
 if tonumber(ARGV[1]) > 0 then
@@ -225,7 +229,7 @@ def rebuild_board(board: Board, entries: Iterable[tuple[int, int, datetime]]) ->
     tmp, tmp_who = board_key(board, "tmp"), board_key(board, "tmpwho")
     count = 0
     with _redis_call():
-        client.delete(tmp, tmp_who)
+        client.unlink(tmp, tmp_who)  # a failed rebuild may have left a large one
         pipe = client.pipeline(transaction=False)
         batch: dict[str, int] = {}
         who: dict[str, str] = {}
