@@ -72,6 +72,15 @@ def usernames_by_id(user_ids: list[int]) -> dict[int, str]:
     return found
 
 
+def user_ids_by_usernames(usernames: list[str]) -> dict[int, str]:
+    """{id: username} of the users named (any case), in one query; unknown
+    names are left out."""
+    lowered = {name.lower() for name in usernames}
+    return dict(
+        User.objects.annotate(name_lower=Lower("username")).filter(name_lower__in=lowered).values_list("pk", "username")
+    )
+
+
 def user_by_username(username: str) -> User | None:
     return User.objects.annotate(name_lower=Lower("username")).filter(name_lower=username.lower()).first()
 

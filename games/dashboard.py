@@ -22,6 +22,7 @@ from django.utils import timezone
 from games.models import Game
 from games.units import score_unit
 from realtime.presence import PlayerCount, player_counts
+from scores.boards import default_board
 from scores.models import Best, Period, Score
 from scores.periods import ALL_TIME_START
 
@@ -133,8 +134,8 @@ def score_distribution(*, game: Game, buckets: int = HISTOGRAM_BUCKETS) -> list[
     exact on PostgreSQL and SQLite alike: values are within ±(2**53 - 1)
     (config.api.fields), so `bucket * span` stays far inside BIGINT."""
     table = Best._meta.db_table
-    on_board = "game_id = %s AND period = %s AND period_start = %s"
-    board = [game.pk, Period.ALL, connection.ops.adapt_datefield_value(ALL_TIME_START)]
+    on_board = "board_id = %s AND period = %s AND period_start = %s"
+    board = [_default_board_id(game), Period.ALL, connection.ops.adapt_datefield_value(ALL_TIME_START)]
     # Fixed fragments of ours, chosen by the game's order: values to rank keys.
     if game.higher_is_better:
         lowest, in_range = "-MAX(rank_key)", "rank_key BETWEEN -edges.high AND -edges.low"
@@ -166,11 +167,15 @@ def top_entries(*, game: Game, limit: int = TOP_ENTRIES) -> list[TopEntry]:
     order (scores.selectors: rank_key, then who got there first, then the
     lower user id), read from PostgreSQL, the board's source of truth."""
     rows = (
-        Best.objects.filter(game=game, period=Period.ALL, period_start=ALL_TIME_START)
-        .order_by("rank_key", "achieved_at", "user_id")
+        Best.objects.filter(board_id=_default_board_id(game), period=Period.ALL, period_start=ALL_TIME_START)
+        .order_by("rank_key", "subrank_key", "achieved_at", "user_id")
         .values_list("user__username", "value", "achieved_at")[:limit]
     )
     return [
         TopEntry(rank=index, username=username, value=value, achieved_at=achieved_at)
         for index, (username, value, achieved_at) in enumerate(rows, start=1)
     ]
+
+
+def _default_board_id(game: Game) -> int:
+    return default_board(game).pk

@@ -30,14 +30,15 @@ def create_game(*, owner: User, name: str, slug: str | None = None, **fields: An
 
     Without a slug one is made from the name, with -2, -3… added until it is
     free; a slug given explicitly that is taken is a Conflict on `slug`."""
-    _refuse_inverted_bounds(fields.get("min_score"), fields.get("max_score"))
+    refuse_inverted_bounds(fields.get("min_score"), fields.get("max_score"))
     if slug is not None:
         return _insert(Game(owner=owner, name=name, slug=slug, **fields), explicit_slug=True)
     base = (slugify(name) or "game")[: SLUG_MAX - 6].strip("-") or "game"
     # Each lost race means another request just took a slug: with k
     # requests for one name at once, the last one succeeds within k tries.
     for _attempt in range(SLUG_ATTEMPTS):
-        game = Game(owner=owner, name=name, slug=_free_slug(base), **fields)
+        taken = set(Game.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        game = Game(owner=owner, name=name, slug=free_slug(base, taken), **fields)
         try:
             return _insert(game, explicit_slug=False)
         except _SlugTaken:
@@ -55,7 +56,7 @@ def check_game_changes(*, game: Game, changes: dict[str, Any]) -> None:
         raise ValueError(f"not editable: {sorted(unknown)}")
     if "score_order" in changes and changes["score_order"] != game.score_order and game.scores.exists():
         raise Conflict.for_field("scoreOrder", "The score order cannot change once the game has scores.")
-    _refuse_inverted_bounds(changes.get("min_score", game.min_score), changes.get("max_score", game.max_score))
+    refuse_inverted_bounds(changes.get("min_score", game.min_score), changes.get("max_score", game.max_score))
 
 
 def update_game(*, game: Game, changes: dict[str, Any]) -> Game:
@@ -109,9 +110,9 @@ def _insert(game: Game, *, explicit_slug: bool) -> Game:
     return game
 
 
-def _free_slug(base: str) -> str:
-    """`base`, or `base-N` with the smallest N ≥ 2 not taken (archived games keep theirs)."""
-    taken = set(Game.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+def free_slug(base: str, taken: set[str]) -> str:
+    """`base`, or `base-N` with the smallest N ≥ 2 not in `taken` (archived
+    games and boards keep theirs)."""
     if base not in taken:
         return base
     suffixes = {int(m["n"]) for slug in taken if (m := _SUFFIXED.match(slug)) and m["base"] == base}
@@ -121,7 +122,7 @@ def _free_slug(base: str) -> str:
     return f"{base}-{n}"
 
 
-def _refuse_inverted_bounds(min_score: int | None, max_score: int | None) -> None:
+def refuse_inverted_bounds(min_score: int | None, max_score: int | None) -> None:
     if min_score is not None and max_score is not None and min_score > max_score:
         message = "minScore must not be greater than maxScore."
         raise ValidationFailed(message, details=[FieldError("minScore", message), FieldError("maxScore", message)])

@@ -9,7 +9,8 @@ from django.utils.functional import cached_property
 
 from games.units import format_score, score_unit
 from scores import services
-from scores.models import Best, Period, Score
+from scores.models import DEFAULT_BOARD, Best, Period, Score
+from scores.selectors import RANKING
 
 
 class EstimatedCountPaginator(Paginator):
@@ -31,8 +32,8 @@ class EstimatedCountPaginator(Paginator):
 
 
 class UsernameFilter(admin.SimpleListFilter):
-    """Narrow the list to one player: once a game is chosen, its top 50
-    players are offered (anyone else: type the username in the search box)."""
+    """Narrow the list to one player: once a game is chosen, the top 50
+    players of its default board are offered (anyone else: type the username in the search box)."""
 
     title = "player"
     parameter_name = "player"
@@ -42,8 +43,8 @@ class UsernameFilter(admin.SimpleListFilter):
         if not game or not game.isdigit():
             return []
         players = (
-            Best.objects.filter(game_id=int(game), period=Period.ALL)
-            .order_by("rank_key", "achieved_at", "user_id")
+            Best.objects.filter(game_id=int(game), board__key=DEFAULT_BOARD, period=Period.ALL)
+            .order_by(*RANKING)
             .values_list("user_id", "user__username")[:50]
         )
         return [(str(user_id), username) for user_id, username in players]
@@ -56,22 +57,22 @@ class UsernameFilter(admin.SimpleListFilter):
 
 @admin.register(Score)
 class ScoreAdmin(admin.ModelAdmin):
-    list_display = ["id", "game", "user", "score", "created_at"]
+    list_display = ["id", "game", "board", "user", "score", "created_at"]
     list_filter = ["game", UsernameFilter]
-    list_select_related = ["game", "user"]
+    list_select_related = ["game", "board", "user"]
     search_fields = ["=user__username"]
     search_help_text = "Exact username (any case)."
     autocomplete_fields = ["user", "game"]
     ordering = ["-created_at", "-id"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    readonly_fields = ["game", "user", "score", "metadata", "created_at"]
+    readonly_fields = ["game", "board", "user", "score", "subscore", "metadata", "created_at"]
 
     @admin.display(description="score", ordering="value")
     def score(self, score):
-        """By the game's unit (`1:08.772`), the stored value beside it when
+        """By the board's unit (`1:08.772`), the stored value beside it when
         the two differ."""
-        shown = format_score(score.value, score_unit(score.game.metadata))
+        shown = format_score(score.value, score_unit(score.game.metadata, score.board.key))
         return shown if shown == str(score.value) else f"{shown} ({score.value})"
 
     def has_add_permission(self, request):
@@ -84,5 +85,5 @@ class ScoreAdmin(admin.ModelAdmin):
         services.delete_score(score=obj)
 
     def delete_queryset(self, request, queryset):
-        for score in queryset.select_related("game", "user"):
+        for score in queryset.select_related("game", "board", "user"):
             services.delete_score(score=score)

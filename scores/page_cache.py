@@ -1,5 +1,5 @@
 """The cache of leaderboard top pages, as response bytes, invalidated by a
-per-game version.
+per-game version (one for all of a game's boards).
 
 A page is cached with the game's version read *before* the board was: a
 write that lands in between bumps the version, and the page is never
@@ -7,7 +7,7 @@ served. A version that is missing (never set, evicted, or lost with Redis)
 starts again from the clock, never from a value an old page may carry.
 Every change that can alter a page bumps it: accepted scores, moderation,
 account deletion, rebuilds, and any change to the game itself (archiving,
-restoring, editing: games.signals.game_changed).
+restoring, editing: games.signals.game_changed) or to one of its boards.
 
 With Redis the page and its version are read in one MGET of raw bytes (this
 is the hottest read Podium serves); without it, the process's own cache.
@@ -23,7 +23,7 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from config.api.query import PageRequest
-from scores.periods import Board
+from scores.periods import BoardPeriod
 
 PAGE_CACHE_SECONDS = 300
 
@@ -39,9 +39,9 @@ def _version_key(game_id: int) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:lbver:{game_id}"
 
 
-def _page_key(board: Board, page: PageRequest) -> str:
+def _page_key(board: BoardPeriod, page: PageRequest) -> str:
     return (
-        f"{settings.REDIS_KEY_PREFIX}:lbpage:{board.game_id}:{board.period}:{board.start.isoformat()}"
+        f"{settings.REDIS_KEY_PREFIX}:lbpage:{board.board_id}:{board.period}:{board.start.isoformat()}"
         f":{page.page}:{page.limit}"
     )
 
@@ -64,9 +64,9 @@ def bump(game_id: int) -> None:
         _redis().eval(_BUMP, 1, _version_key(game_id), time.time_ns())
 
 
-def lookup(board: Board, page: PageRequest) -> tuple[int | None, bytes | None]:
-    """(the current version, the page's bytes cached for it or None), in one round trip."""
-    version_key, page_key = _version_key(board.game_id), _page_key(board, page)
+def lookup(game_id: int, board: BoardPeriod, page: PageRequest) -> tuple[int | None, bytes | None]:
+    """(the game's current version, the page's bytes cached for it or None), in one round trip."""
+    version_key, page_key = _version_key(game_id), _page_key(board, page)
     if not settings.REDIS_URL:
         found = cache.get_many([version_key, page_key])
         version, cached = found.get(version_key), found.get(page_key)
@@ -86,7 +86,7 @@ def lookup(board: Board, page: PageRequest) -> tuple[int | None, bytes | None]:
     return int(raw_version), (cached[len(prefix) :] if cached and cached.startswith(prefix) else None)
 
 
-def store(board: Board, page: PageRequest, version: int, body: bytes) -> None:
+def store(board: BoardPeriod, page: PageRequest, version: int, body: bytes) -> None:
     if not settings.REDIS_URL:
         cache.set(_page_key(board, page), (version, body), PAGE_CACHE_SECONDS)
         return

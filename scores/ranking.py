@@ -1,15 +1,19 @@
 """Leaderboards in Redis sorted sets: the fast copy of PostgreSQL's `Best` rows.
 
-One sorted set per board (game and period). Its score is the entry's
-`rank_key` (smaller is better, whatever the game's order); its member is
-`<achieved_at in µs, 17 digits>:<user id, 19 digits>`, so that among equal
-scores Redis' lexicographic order is PostgreSQL's order too: earlier first,
-then lower user id. A hash maps each user to their member, and a `built`
-marker says the set holds the whole board: without it (never built, Redis
-restarted or flushed) the board is rebuilt from PostgreSQL; a board that
-missed a write is marked stale in PostgreSQL (scores.rebuild). Every call
-raises `RankingUnavailable` when Redis is unconfigured or does not answer;
-callers then read PostgreSQL, the source of truth.
+One sorted set per board and period. Its score is the entry's `rank_key`
+(smaller is better, whatever the board's order); its member is
+`<subrank_key + 2**53, 17 digits>:<achieved_at in µs, 17 digits>:<user id,
+19 digits>`, so that among equal scores Redis' lexicographic order is
+PostgreSQL's order too: the better subscore first, then the earlier time,
+then the lower user id. A hash maps each user to their member and the
+entry's version (`member/version`): a write older than the entry it would
+replace is dropped, so writes that reach Redis out of order still leave the
+newest. A `built` marker says the set holds the whole board: without it
+(never built, Redis restarted or flushed) the board is rebuilt from
+PostgreSQL; a board that missed a write is marked stale in PostgreSQL
+(scores.rebuild). Every call raises `RankingUnavailable` when Redis is
+unconfigured or does not answer; callers then read PostgreSQL, the source
+of truth.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from scores.periods import Board
+from scores.periods import BoardPeriod
 
 logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Subscores (and so subrank keys) are within ±(2**53 - 1): shifted by 2**53
+# they are non-negative, and 17 digits keep them in numeric order.
+_SUBRANK_SHIFT = 2**53
 REBUILD_LOCK_SECONDS = 120
 # Entries per round trip of a rebuild: each must stay well inside
 # REDIS_TIMEOUT (40 ms) on a busy machine, or the breaker opens mid-rebuild.
@@ -43,7 +50,18 @@ class RankedEntry:
     rank: int  # 1-based
     user_id: int
     rank_key: int
+    subrank_key: int
     achieved_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """What Redis keeps of one entry (a Best row)."""
+
+    rank_key: int
+    subrank_key: int
+    achieved_at: datetime
+    version: int
 
 
 @dataclass(frozen=True)
@@ -55,46 +73,56 @@ class BoardPage:
 # --- Key names: built here and nowhere else ------------------------------------
 
 
-def board_key(board: Board, part: str = "") -> str:
-    key = f"{settings.REDIS_KEY_PREFIX}:lb:{board.game_id}:{board.period}:{board.start.isoformat()}"
+def board_key(board: BoardPeriod, part: str = "") -> str:
+    key = f"{settings.REDIS_KEY_PREFIX}:lbb:{board.board_id}:{board.period}:{board.start.isoformat()}"
     return f"{key}:{part}" if part else key
 
 
-def _keys(board: Board) -> list[str]:
+def _keys(board: BoardPeriod) -> list[str]:
     return [board_key(board), board_key(board, "who")]
 
 
-def encode_member(user_id: int, achieved_at: datetime) -> str:
+def _subrank_prefix(subrank_key: int) -> str:
+    return f"{subrank_key + _SUBRANK_SHIFT:017d}"
+
+
+def encode_member(user_id: int, subrank_key: int, achieved_at: datetime) -> str:
     micros = (achieved_at - EPOCH) // timedelta(microseconds=1)
-    return f"{micros:017d}:{user_id:019d}"
+    return f"{_subrank_prefix(subrank_key)}:{micros:017d}:{user_id:019d}"
 
 
-def decode_member(member: bytes | str) -> tuple[int, datetime]:
+def decode_member(member: bytes | str) -> tuple[int, int, datetime]:
+    """(user_id, subrank_key, achieved_at) of a member."""
     text = member.decode() if isinstance(member, bytes) else member
-    micros, user_id = text.split(":")
-    return int(user_id), EPOCH + timedelta(microseconds=int(micros))
+    subrank, micros, user_id = text.split(":")
+    return int(user_id), int(subrank) - _SUBRANK_SHIFT, EPOCH + timedelta(microseconds=int(micros))
 
 
-def _expire_at(board: Board) -> int:
+def _expire_at(board: BoardPeriod) -> int:
     expires = board.expires_at
     return int(expires.timestamp()) if expires else 0
 
 
 # --- Scripts: each runs atomically in Redis ----------------------------------------
 
-# Record a best only if it beats the user's entry (or they have none).
+# The member part of a `who` value (`member/version`); `false` stays `false`.
+_MEMBER_OF = """
+local function member_of(who)
+  if not who then return nil end
+  return string.sub(who, 1, string.find(who, '/', 1, true) - 1)
+end
+"""
+
+# Record an entry unless the user's entry there is as new or newer (by version).
 _RECORD = """
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
-  local old_score = tonumber(redis.call('ZSCORE', KEYS[1], old))
-  local new_score = tonumber(ARGV[2])
-  if old_score and (old_score < new_score or (old_score == new_score and old <= ARGV[3])) then
-    return 0
-  end
-  redis.call('ZREM', KEYS[1], old)
+  local sep = string.find(old, '/', 1, true)
+  if tonumber(string.sub(old, sep + 1)) >= tonumber(ARGV[5]) then return 0 end
+  redis.call('ZREM', KEYS[1], string.sub(old, 1, sep - 1))
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3] .. '/' .. ARGV[5])
 if tonumber(ARGV[4]) > 0 then
   redis.call('EXPIREAT', KEYS[1], ARGV[4])
   redis.call('EXPIREAT', KEYS[2], ARGV[4])
@@ -102,24 +130,25 @@ end
 return 1
 """
 
-# Replace a user's entry, whatever it was (moderation can make a best worse).
-_REPLACE = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
+# Remove a user's entry (moderation took their last score there).
+_REMOVE = (
+    _MEMBER_OF
+    + """
+local old = member_of(redis.call('HGET', KEYS[2], ARGV[1]))
 if old then
   redis.call('ZREM', KEYS[1], old)
   redis.call('HDEL', KEYS[2], ARGV[1])
 end
-if ARGV[3] ~= '' then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-end
 return 1
 """
+)
 
 # A user's 0-based rank, and the entries within `radius` of it.
-_AROUND = """
+_AROUND = (
+    _MEMBER_OF
+    + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
-local member = redis.call('HGET', KEYS[2], ARGV[1])
+local member = member_of(redis.call('HGET', KEYS[2], ARGV[1]))
 if not member then return {-1} end
 local rank = redis.call('ZRANK', KEYS[1], member)
 if not rank then return {-1} end
@@ -129,6 +158,47 @@ if first < 0 then first = 0 end
 local around = redis.call('ZRANGE', KEYS[1], first, rank + radius, 'WITHSCORES')
 return {rank, first, around}
 """
+)
+
+# How many entries other than the user's own are at least as good as
+# (score, subrank): a probe that sorts after every member with that score and
+# subrank is ranked, and taken out again before anyone can see it.
+_AHEAD = (
+    _MEMBER_OF
+    + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local ahead = redis.call('ZRANK', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[2])
+local own = member_of(redis.call('HGET', KEYS[2], ARGV[3]))
+if own then
+  local own_rank = redis.call('ZRANK', KEYS[1], own)
+  if own_rank and own_rank < ahead then ahead = ahead - 1 end
+end
+return ahead
+"""
+)
+
+# For each user (ARGV) with an entry: its 0-based rank, member and score.
+_RANKS = (
+    _MEMBER_OF
+    + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
+local found = {1}
+for _, user in ipairs(ARGV) do
+  local member = member_of(redis.call('HGET', KEYS[2], user))
+  if member then
+    local rank = redis.call('ZRANK', KEYS[1], member)
+    if rank then
+      table.insert(found, rank)
+      table.insert(found, member)
+      table.insert(found, redis.call('ZSCORE', KEYS[1], member))
+    end
+  end
+end
+return found
+"""
+)
 
 # Swap a freshly built board in for the live one, in one step.
 _SWAP = """
@@ -153,8 +223,10 @@ return 1
 class _Scripts:
     def __init__(self, client):
         self.record = client.register_script(_RECORD)
-        self.replace = client.register_script(_REPLACE)
+        self.remove = client.register_script(_REMOVE)
         self.around = client.register_script(_AROUND)
+        self.ahead = client.register_script(_AHEAD)
+        self.ranks = client.register_script(_RANKS)
         self.swap = client.register_script(_SWAP)
 
 
@@ -190,41 +262,37 @@ def _redis_call():
 # --- Writes --------------------------------------------------------------------------
 
 
-def record_best(board: Board, *, user_id: int, rank_key: int, achieved_at: datetime) -> None:
-    """Put a user's best on the board unless their entry there is already better."""
+def _record_args(board: BoardPeriod, user_id: int, entry: StoredEntry) -> list:
+    member = encode_member(user_id, entry.subrank_key, entry.achieved_at)
+    return [user_id, entry.rank_key, member, _expire_at(board), entry.version]
+
+
+def record_entry(board: BoardPeriod, *, user_id: int, entry: StoredEntry) -> None:
+    """Put a user's entry on the board unless Redis already has a newer one."""
     client = _client()
     with _redis_call():
-        _scripts(client).record(
-            keys=_keys(board),
-            args=[user_id, rank_key, encode_member(user_id, achieved_at), _expire_at(board)],
-        )
+        _scripts(client).record(keys=_keys(board), args=_record_args(board, user_id, entry))
 
 
-def record_bests(bests: dict[Board, tuple[int, datetime]], *, user_id: int) -> None:
-    """record_best for several boards of one player, in one round trip."""
+def record_entries(entries: dict[BoardPeriod, StoredEntry], *, user_id: int) -> None:
+    """record_entry for several periods of one player, in one round trip."""
     client = _client()
     script = _scripts(client).record
     with _redis_call():
         pipe = client.pipeline(transaction=False)
-        for board, (rank_key, achieved_at) in bests.items():
-            script(
-                keys=_keys(board),
-                args=[user_id, rank_key, encode_member(user_id, achieved_at), _expire_at(board)],
-                client=pipe,
-            )
+        for board, entry in entries.items():
+            script(keys=_keys(board), args=_record_args(board, user_id, entry), client=pipe)
         pipe.execute()
 
 
-def replace_entry(board: Board, *, user_id: int, best: tuple[int, datetime] | None) -> None:
-    """Set a user's entry to `best` (rank_key, achieved_at), or remove it (None)."""
+def remove_entry(board: BoardPeriod, *, user_id: int) -> None:
     client = _client()
     with _redis_call():
-        rank_key, member = (best[0], encode_member(user_id, best[1])) if best else (0, "")
-        _scripts(client).replace(keys=_keys(board), args=[user_id, rank_key, member])
+        _scripts(client).remove(keys=_keys(board), args=[user_id])
 
 
-def rebuild_board(board: Board, entries: Iterable[tuple[int, int, datetime]]) -> int:
-    """Replace the board with `entries` (user_id, rank_key, achieved_at); returns their count."""
+def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]) -> int:
+    """Replace the board with `entries` (user_id, entry); returns their count."""
     client = _client()
     tmp, tmp_who = board_key(board, "tmp"), board_key(board, "tmpwho")
     count = 0
@@ -233,10 +301,10 @@ def rebuild_board(board: Board, entries: Iterable[tuple[int, int, datetime]]) ->
         pipe = client.pipeline(transaction=False)
         batch: dict[str, int] = {}
         who: dict[str, str] = {}
-        for user_id, rank_key, achieved_at in entries:
-            member = encode_member(user_id, achieved_at)
-            batch[member] = rank_key
-            who[str(user_id)] = member
+        for user_id, entry in entries:
+            member = encode_member(user_id, entry.subrank_key, entry.achieved_at)
+            batch[member] = entry.rank_key
+            who[str(user_id)] = f"{member}/{entry.version}"
             count += 1
             if len(batch) >= _BATCH:
                 pipe.zadd(tmp, batch).hset(tmp_who, mapping=who).execute()
@@ -247,24 +315,17 @@ def rebuild_board(board: Board, entries: Iterable[tuple[int, int, datetime]]) ->
     return count
 
 
-def claim_rebuild(board: Board) -> bool:
+def claim_rebuild(board: BoardPeriod) -> bool:
     """True for the one caller that should rebuild a board now (a short lock)."""
     client = _client()
     with _redis_call():
         return bool(client.set(board_key(board, "lock"), "1", nx=True, ex=REBUILD_LOCK_SECONDS))
 
 
-def release_rebuild(board: Board) -> None:
+def release_rebuild(board: BoardPeriod) -> None:
     client = _client()
     with _redis_call():
         client.delete(board_key(board, "lock"))
-
-
-def forget_board(board: Board) -> None:
-    """Drop a board so that the next read rebuilds it from PostgreSQL."""
-    client = _client()
-    with _redis_call():
-        client.delete(*_keys(board), board_key(board, "built"))
 
 
 # --- Reads ---------------------------------------------------------------------------
@@ -274,7 +335,7 @@ class BoardNotBuilt(Exception):
     """The board is not (or no longer) in Redis; rebuild it or read PostgreSQL."""
 
 
-def page(board: Board, *, offset: int, limit: int) -> BoardPage:
+def page(board: BoardPeriod, *, offset: int, limit: int) -> BoardPage:
     client = _client()
     with _redis_call():
         built, total, rows = (
@@ -289,7 +350,7 @@ def page(board: Board, *, offset: int, limit: int) -> BoardPage:
     return BoardPage(entries=_ranked(rows, first_rank=offset + 1), total=total)
 
 
-def around(board: Board, *, user_id: int, radius: int) -> tuple[RankedEntry | None, list[RankedEntry]]:
+def around(board: BoardPeriod, *, user_id: int, radius: int) -> tuple[RankedEntry | None, list[RankedEntry]]:
     """A user's entry and the entries from rank - radius to rank + radius."""
     client = _client()
     with _redis_call():
@@ -305,27 +366,46 @@ def around(board: Board, *, user_id: int, radius: int) -> tuple[RankedEntry | No
     return own, entries
 
 
-def count_ahead_of(board: Board, rank_key: int) -> int:
-    """Entries at least as good as `rank_key`: all of them rank ahead of a new
-    best with that key, which was reached after them."""
+def count_ahead_of(board: BoardPeriod, *, user_id: int, rank_key: int, subrank_key: int) -> int:
+    """Entries other than the user's own at least as good as (rank_key,
+    subrank_key): all of them rank ahead of an entry with those keys reached
+    just now."""
     client = _client()
+    probe = f"{_subrank_prefix(subrank_key)}:~"  # '~' sorts after every digit
     with _redis_call():
-        built, ahead = (
-            client.pipeline(transaction=False)
-            .exists(board_key(board, "built"))
-            .zcount(board_key(board), "-inf", rank_key)
-            .execute()
-        )
-    if not built:
+        ahead = _scripts(client).ahead(keys=[*_keys(board), board_key(board, "built")], args=[rank_key, probe, user_id])
+    if ahead < 0:
         raise BoardNotBuilt(board)
     return ahead
+
+
+def ranks_of(board: BoardPeriod, *, user_ids: list[int]) -> list[RankedEntry]:
+    """The entries of these users, each with its rank on the whole board,
+    best first (users without one are left out), in one round trip."""
+    if not user_ids:
+        return []
+    client = _client()
+    with _redis_call():
+        result = _scripts(client).ranks(keys=[*_keys(board), board_key(board, "built")], args=user_ids)
+    if result[0] == -2:
+        raise BoardNotBuilt(board)
+    entries = []
+    for rank, member, score in zip(result[1::3], result[2::3], result[3::3], strict=True):
+        entries.extend(_ranked([(member, float(score))], first_rank=rank + 1))
+    return sorted(entries, key=lambda entry: entry.rank)
 
 
 def _ranked(rows, *, first_rank: int) -> list[RankedEntry]:
     entries = []
     for offset, (member, score) in enumerate(rows):
-        user_id, achieved_at = decode_member(member)
+        user_id, subrank_key, achieved_at = decode_member(member)
         entries.append(
-            RankedEntry(rank=first_rank + offset, user_id=user_id, rank_key=int(score), achieved_at=achieved_at)
+            RankedEntry(
+                rank=first_rank + offset,
+                user_id=user_id,
+                rank_key=int(score),
+                subrank_key=subrank_key,
+                achieved_at=achieved_at,
+            )
         )
     return entries

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from games.models import Game
 from scores import page_cache, ranking
-from scores.models import Best, StaleBoard
-from scores.periods import Board, boards_at
+from scores.models import Best, Board, StaleBoard
+from scores.periods import BoardPeriod, periods_at
 
 logger = logging.getLogger(__name__)
 
@@ -24,15 +23,17 @@ logger = logging.getLogger(__name__)
 CATCH_UP = timedelta(seconds=10)
 
 
-def board_rows(board: Board, *, since: datetime | None = None) -> Iterator[tuple[int, int, datetime]]:
-    """(user_id, rank_key, achieved_at) of every entry on `board`, from PostgreSQL."""
-    rows = Best.objects.filter(game_id=board.game_id, period=board.period, period_start=board.start)
+def board_rows(board: BoardPeriod, *, since: datetime | None = None) -> Iterator[tuple[int, ranking.StoredEntry]]:
+    """(user_id, entry) of every entry on `board`, from PostgreSQL."""
+    rows = Best.objects.filter(board_id=board.board_id, period=board.period, period_start=board.start)
     if since is not None:
         rows = rows.filter(achieved_at__gte=since)
-    return rows.values_list("user_id", "rank_key", "achieved_at").iterator(chunk_size=10_000)
+    fields = ("user_id", "rank_key", "subrank_key", "achieved_at", "version")
+    for user_id, rank_key, subrank_key, achieved_at, version in rows.values_list(*fields).iterator(chunk_size=10_000):
+        yield user_id, ranking.StoredEntry(rank_key, subrank_key, achieved_at, version)
 
 
-def rebuild_board(board: Board) -> bool:
+def rebuild_board(board: BoardPeriod, *, game_id: int) -> bool:
     """Rebuild one board in Redis. False when another process is already at it.
 
     Raises ranking.RankingUnavailable when Redis does not answer."""
@@ -41,32 +42,32 @@ def rebuild_board(board: Board) -> bool:
     try:
         started = timezone.now()
         count = ranking.rebuild_board(board, board_rows(board))
-        for user_id, rank_key, achieved_at in board_rows(board, since=started - CATCH_UP):
-            ranking.record_best(board, user_id=user_id, rank_key=rank_key, achieved_at=achieved_at)
+        for user_id, entry in board_rows(board, since=started - CATCH_UP):
+            ranking.record_entry(board, user_id=user_id, entry=entry)
         _board_marks(board).filter(marked_at__lt=started).delete()
         stale_boards.forget(board)
-        page_cache.bump(board.game_id)
+        page_cache.bump(game_id)
         logger.info("leaderboard rebuilt", extra={"board": str(board), "entries": count})
         return True
     finally:
         ranking.release_rebuild(board)
 
 
-def mark_stale(board: Board) -> None:
+def mark_stale(board: BoardPeriod) -> None:
     """Record that Redis missed a write to `board`: every process rebuilds it
     before reading it from Redis again."""
     stale_boards.add(board)
     try:
         with transaction.atomic():
             StaleBoard.objects.create(
-                game_id=board.game_id, period=board.period, period_start=board.start, marked_at=timezone.now()
+                board_id=board.board_id, period=board.period, period_start=board.start, marked_at=timezone.now()
             )
     except IntegrityError:
         _board_marks(board).update(marked_at=timezone.now())
 
 
-def _board_marks(board: Board):
-    return StaleBoard.objects.filter(game_id=board.game_id, period=board.period, period_start=board.start)
+def _board_marks(board: BoardPeriod):
+    return StaleBoard.objects.filter(board_id=board.board_id, period=board.period, period_start=board.start)
 
 
 class _StaleBoards:
@@ -76,22 +77,22 @@ class _StaleBoards:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._boards: frozenset[Board] = frozenset()
+        self._boards: frozenset[BoardPeriod] = frozenset()
         self._read_at = float("-inf")
 
-    def __call__(self) -> frozenset[Board]:
+    def __call__(self) -> frozenset[BoardPeriod]:
         if time.monotonic() - self._read_at >= self.REFRESH_SECONDS:
-            rows = StaleBoard.objects.values_list("game_id", "period", "period_start")
-            boards = frozenset(Board(game_id, period, start) for game_id, period, start in rows)
+            rows = StaleBoard.objects.values_list("board_id", "period", "period_start")
+            boards = frozenset(BoardPeriod(board_id, period, start) for board_id, period, start in rows)
             with self._lock:
                 self._boards, self._read_at = boards, time.monotonic()
         return self._boards
 
-    def add(self, board: Board) -> None:
+    def add(self, board: BoardPeriod) -> None:
         with self._lock:
             self._boards = self._boards | {board}
 
-    def forget(self, board: Board) -> None:
+    def forget(self, board: BoardPeriod) -> None:
         with self._lock:
             self._boards = self._boards - {board}
 
@@ -103,6 +104,9 @@ class _StaleBoards:
 stale_boards = _StaleBoards()
 
 
-def rebuild_game(game: Game, *, now: datetime | None = None) -> int:
-    """Rebuild every current board of a game; returns how many were rebuilt."""
-    return sum(rebuild_board(board) for board in boards_at(game.pk, now or timezone.now()))
+def rebuild_boards(boards: list[Board], *, now: datetime | None = None) -> int:
+    """Rebuild the current periods of `boards`; returns how many were rebuilt."""
+    moment = now or timezone.now()
+    return sum(
+        rebuild_board(period, game_id=board.game_id) for board in boards for period in periods_at(board.pk, moment)
+    )

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.selectors import usernames_by_id
+from accounts.models import User
+from accounts.selectors import user_ids_by_usernames, usernames_by_id
 from config.api.query import PageRequest
-from games.models import Game
 from scores import ranking
-from scores.models import Best, Score
-from scores.periods import Board, current_board
+from scores.models import Best, Board, Score
+from scores.periods import BoardPeriod, period_containing, period_on
 from scores.rebuild import rebuild_board, stale_boards
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class Entry:
     user_id: int
     username: str
     value: int
+    subscore: int | None
     achieved_at: datetime
 
 
@@ -45,8 +46,8 @@ class EntryPage:
 # --- Scores --------------------------------------------------------------------
 
 
-def game_scores(*, game: Game, user_id: int | None = None) -> QuerySet[Score]:
-    scores = Score.objects.filter(game=game).select_related("user")
+def board_scores(*, board: Board, user_id: int | None = None) -> QuerySet[Score]:
+    scores = Score.objects.filter(board=board).select_related("user")
     if user_id is not None:
         scores = scores.filter(user_id=user_id)
     return scores
@@ -55,83 +56,130 @@ def game_scores(*, game: Game, user_id: int | None = None) -> QuerySet[Score]:
 # --- Leaderboards ----------------------------------------------------------------
 
 
-def leaderboard_page(*, game: Game, period: str, page: PageRequest, now: datetime | None = None) -> EntryPage:
-    """One page of a board, ranked 1..N without gaps."""
-    board = current_board(game.pk, period, now or timezone.now())
-    found = _from_redis(board, lambda: ranking.page(board, offset=page.offset, limit=page.limit))
+def leaderboard_window(
+    *, board_id: int, period: str, at: date | None = None, now: datetime | None = None
+) -> BoardPeriod:
+    """The board's period a read names: the current one, or the one that
+    contains the UTC date `at` (which may be over)."""
+    if at is None:
+        return period_containing(board_id, period, now or timezone.now())
+    return period_on(board_id, period, at)
+
+
+def leaderboard_page(
+    *, board: Board, period: str, page: PageRequest, at: date | None = None, now: datetime | None = None
+) -> EntryPage:
+    """One page of a board's period, ranked 1..N without gaps."""
+    window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
+    found = _from_redis(board, window, lambda: ranking.page(window, offset=page.offset, limit=page.limit), now)
     if found is not None:
-        return EntryPage(entries=_entries(game, found.entries), total=found.total)
-    return _page_from_database(game, board, page)
+        return EntryPage(entries=_entries(board, found.entries), total=found.total)
+    return _page_from_database(board, window, page)
 
 
 def leaderboard_entry(
-    *, game: Game, period: str, user_id: int, username: str | None = None, now: datetime | None = None
+    *,
+    board: Board,
+    period: str,
+    user_id: int,
+    username: str | None = None,
+    at: date | None = None,
+    now: datetime | None = None,
 ) -> Entry | None:
     """A user's entry on a board, or None when they have none. A caller that
     knows the username saves looking it up."""
     known = {user_id: username} if username else None
-    own, _around = leaderboard_around(game=game, period=period, user_id=user_id, radius=0, now=now, known=known)
+    own, _around = leaderboard_around(
+        board=board, period=period, user_id=user_id, radius=0, at=at, now=now, known=known
+    )
     return own
 
 
 def leaderboard_around(
-    *, game: Game, period: str, user_id: int, radius: int, now: datetime | None = None, known=None
+    *,
+    board: Board,
+    period: str,
+    user_id: int,
+    radius: int,
+    at: date | None = None,
+    now: datetime | None = None,
+    known=None,
 ) -> tuple[Entry | None, list[Entry]]:
     """A user's entry and the entries from their rank - radius to rank + radius."""
-    board = current_board(game.pk, period, now or timezone.now())
-    found = _from_redis(board, lambda: ranking.around(board, user_id=user_id, radius=radius))
+    window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
+    found = _from_redis(board, window, lambda: ranking.around(window, user_id=user_id, radius=radius), now)
     if found is not None:
         own, around = found
         if own is None:
             return None, []
-        entries = _entries(game, around, known=known)
+        entries = _entries(board, around, known=known)
         return next(entry for entry in entries if entry.user_id == user_id), entries
-    return _around_from_database(game, board, user_id, radius)
+    return _around_from_database(board, window, user_id, radius)
 
 
-def rank_of_new_best(*, game: Game, board: Board, user_id: int, rank_key: int, achieved_at: datetime) -> int:
-    """The rank a best just written in the current transaction has on `board`.
+def leaderboard_friends(
+    *, board: Board, period: str, usernames: list[str], at: date | None = None, now: datetime | None = None
+) -> list[Entry]:
+    """The entries of the named players (any case), each with its rank on the
+    whole board, best first; names that are unknown or have no entry are
+    left out. One SQL query and one Redis round trip, or one SQL query
+    without Redis."""
+    window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
+    if ranking.enabled() and not window.is_over(now or timezone.now()):
+        players = user_ids_by_usernames(usernames)
+        found = _from_redis(board, window, lambda: ranking.ranks_of(window, user_ids=list(players)), now)
+        if found is not None:
+            return _entries(board, found, known=players)
+    return _friends_from_database(board, window, usernames)
+
+
+def rank_of_new_entry(*, period: BoardPeriod, user_id: int, best: Best) -> int:
+    """The rank an entry just written in the current transaction has.
 
     Redis knows every committed entry, all of which reached their value
-    before this one: those at least as good are ahead. Without Redis, count
-    in PostgreSQL, where the transaction sees its own write."""
-    if ranking.enabled() and board not in stale_boards():
+    before this one: those at least as good are ahead (the user's own older
+    entry aside). Without Redis, count in PostgreSQL, where the transaction
+    sees its own write."""
+    if ranking.enabled() and period not in stale_boards():
         try:
-            return ranking.count_ahead_of(board, rank_key) + 1
+            return (
+                ranking.count_ahead_of(period, user_id=user_id, rank_key=best.rank_key, subrank_key=best.subrank_key)
+                + 1
+            )
         except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
             pass
-    return _count_ahead_in_database(board, rank_key, achieved_at, user_id) + 1
+    return _count_ahead_in_database(period, best.rank_key, best.subrank_key, best.achieved_at, user_id) + 1
 
 
-def rank_of_existing_best(*, game: Game, board: Board, user_id: int) -> int | None:
-    """The rank of a user's committed entry on `board` (None if they have none)."""
-    if ranking.enabled() and board not in stale_boards():
+def rank_of_existing_entry(*, period: BoardPeriod, user_id: int) -> int | None:
+    """The rank of a user's committed entry (None if they have none)."""
+    if ranking.enabled() and period not in stale_boards():
         try:
-            own, _ = ranking.around(board, user_id=user_id, radius=0)
+            own, _ = ranking.around(period, user_id=user_id, radius=0)
             return own.rank if own else None
         except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
             pass
-    best = _best_row(board, user_id)
+    best = _best_row(period, user_id)
     if best is None:
         return None
-    return _count_ahead_in_database(board, best[0], best[1], user_id) + 1
+    return _count_ahead_in_database(period, *best, user_id) + 1
 
 
 # --- Redis path ----------------------------------------------------------------------
 
 
-def _from_redis(board: Board, read):
+def _from_redis(board: Board, period: BoardPeriod, read, now: datetime | None):
     """`read()` from Redis, rebuilding a missing or stale board first; None
-    means read PostgreSQL."""
-    if not ranking.enabled():
+    means read PostgreSQL (as for every period that is over)."""
+    if not ranking.enabled() or period.is_over(now or timezone.now()):
         return None
     try:
-        if board in stale_boards() and not rebuild_board(board):
+        if period in stale_boards() and not rebuild_board(period, game_id=board.game_id):
             return None  # another process is rebuilding it
         try:
             return read()
         except ranking.BoardNotBuilt:
-            if rebuild_board(board):
+            if rebuild_board(period, game_id=board.game_id):
                 return read()
             return None  # another process is rebuilding it
     except ranking.RankingUnavailable as exc:
@@ -141,7 +189,7 @@ def _from_redis(board: Board, read):
         return None
 
 
-def _entries(game: Game, ranked: list[ranking.RankedEntry], known: dict[int, str] | None = None) -> list[Entry]:
+def _entries(board: Board, ranked: list[ranking.RankedEntry], known: dict[int, str] | None = None) -> list[Entry]:
     known = known or {}
     names = {**usernames_by_id([entry.user_id for entry in ranked if entry.user_id not in known]), **known}
     return [
@@ -149,7 +197,8 @@ def _entries(game: Game, ranked: list[ranking.RankedEntry], known: dict[int, str
             rank=entry.rank,
             user_id=entry.user_id,
             username=names.get(entry.user_id, ""),
-            value=_value(game, entry.rank_key),
+            value=board.value_of(entry.rank_key),
+            subscore=board.subscore_of(entry.subrank_key),
             achieved_at=entry.achieved_at,
         )
         for entry in ranked
@@ -157,51 +206,58 @@ def _entries(game: Game, ranked: list[ranking.RankedEntry], known: dict[int, str
     ]
 
 
-def _value(game: Game, rank_key: int) -> int:
-    return -rank_key if game.higher_is_better else rank_key
-
-
 # --- PostgreSQL path ---------------------------------------------------------------------
 
+# The ranking, as the ranking index orders it (index-only scans).
+RANKING = ("rank_key", "subrank_key", "achieved_at", "user_id")
 
-def _board_rows(board: Board) -> QuerySet[Best]:
-    return Best.objects.filter(game_id=board.game_id, period=board.period, period_start=board.start)
+
+def _period_rows(period: BoardPeriod) -> QuerySet[Best]:
+    return Best.objects.filter(board_id=period.board_id, period=period.period, period_start=period.start)
 
 
-def _page_from_database(game: Game, board: Board, page: PageRequest) -> EntryPage:
-    rows = _board_rows(board)
-    total = rows.count()
+def _ranked_rows(period: BoardPeriod, *, offset: int, limit: int) -> list[ranking.RankedEntry]:
+    rows = (
+        _period_rows(period)
+        .order_by(*RANKING)
+        .values_list("user_id", "rank_key", "subrank_key", "achieved_at")[offset : offset + limit]
+    )
+    return [
+        ranking.RankedEntry(
+            rank=offset + index + 1, user_id=user_id, rank_key=rank_key, subrank_key=subrank_key, achieved_at=achieved
+        )
+        for index, (user_id, rank_key, subrank_key, achieved) in enumerate(rows)
+    ]
+
+
+def _page_from_database(board: Board, period: BoardPeriod, page: PageRequest) -> EntryPage:
+    total = _period_rows(period).count()
     if page.offset >= total:
         return EntryPage(entries=[], total=total)
-    # rank_key, not value: the ranking index alone answers (index-only scan).
-    window = rows.order_by("rank_key", "achieved_at", "user_id").values_list("user_id", "rank_key", "achieved_at")[
-        page.offset : page.offset + page.limit
-    ]
-    ranked = [
-        ranking.RankedEntry(rank=page.offset + index + 1, user_id=user_id, rank_key=rank_key, achieved_at=achieved)
-        for index, (user_id, rank_key, achieved) in enumerate(window)
-    ]
-    return EntryPage(entries=_entries(game, ranked), total=total)
+    return EntryPage(entries=_entries(board, _ranked_rows(period, offset=page.offset, limit=page.limit)), total=total)
 
 
-def _best_row(board: Board, user_id: int) -> tuple[int, datetime] | None:
-    return _board_rows(board).filter(user_id=user_id).values_list("rank_key", "achieved_at").first()
+def _best_row(period: BoardPeriod, user_id: int) -> tuple[int, int, datetime] | None:
+    return _period_rows(period).filter(user_id=user_id).values_list("rank_key", "subrank_key", "achieved_at").first()
 
 
-def _count_ahead_in_database(board: Board, rank_key: int, achieved_at: datetime, user_id: int) -> int:
-    """Entries ranked ahead of (rank_key, achieved_at, user_id), by one row comparison
-    that the ranking index serves."""
+def _count_ahead_in_database(
+    period: BoardPeriod, rank_key: int, subrank_key: int, achieved_at: datetime, user_id: int
+) -> int:
+    """Entries ranked ahead of (rank_key, subrank_key, achieved_at, user_id), by
+    one row comparison that the ranking index serves."""
     ops = connection.ops
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM {Best._meta.db_table} "  # noqa: S608 - the table name is ours; values are parameters
-            "WHERE game_id = %s AND period = %s AND period_start = %s "
-            "AND (rank_key, achieved_at, user_id) < (%s, %s, %s)",
+            "WHERE board_id = %s AND period = %s AND period_start = %s "
+            "AND (rank_key, subrank_key, achieved_at, user_id) < (%s, %s, %s, %s)",
             [
-                board.game_id,
-                board.period,
-                ops.adapt_datefield_value(board.start),
+                period.board_id,
+                period.period,
+                ops.adapt_datefield_value(period.start),
                 rank_key,
+                subrank_key,
                 ops.adapt_datetimefield_value(achieved_at),
                 user_id,
             ],
@@ -209,25 +265,46 @@ def _count_ahead_in_database(board: Board, rank_key: int, achieved_at: datetime,
         return cursor.fetchone()[0]
 
 
-def _around_from_database(game: Game, board: Board, user_id: int, radius: int) -> tuple[Entry | None, list[Entry]]:
-    best = _best_row(board, user_id)
+def _around_from_database(
+    board: Board, period: BoardPeriod, user_id: int, radius: int
+) -> tuple[Entry | None, list[Entry]]:
+    best = _best_row(period, user_id)
     if best is None:
         return None, []
-    rank = _count_ahead_in_database(board, best[0], best[1], user_id) + 1
+    rank = _count_ahead_in_database(period, *best, user_id) + 1
     first = max(1, rank - radius)
-    window = _page_from_window(game, board, offset=first - 1, limit=rank + radius - first + 1)
+    window = _entries(board, _ranked_rows(period, offset=first - 1, limit=rank + radius - first + 1))
     own = next((entry for entry in window if entry.user_id == user_id), None)
     return own, window
 
 
-def _page_from_window(game: Game, board: Board, *, offset: int, limit: int) -> list[Entry]:
-    rows = (
-        _board_rows(board)
-        .order_by("rank_key", "achieved_at", "user_id")
-        .values_list("user_id", "rank_key", "achieved_at")[offset : offset + limit]
-    )
-    ranked = [
-        ranking.RankedEntry(rank=offset + index + 1, user_id=user_id, rank_key=rank_key, achieved_at=achieved)
-        for index, (user_id, rank_key, achieved) in enumerate(rows)
+def _friends_from_database(board: Board, period: BoardPeriod, usernames: list[str]) -> list[Entry]:
+    """leaderboard_friends in one query: each named player's row and the
+    count of rows ahead of it (the ranking index serves every count)."""
+    ops = connection.ops
+    table, users = Best._meta.db_table, User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The table names are ours; every value is a parameter.
+            f"SELECT b.user_id, u.username, b.rank_key, b.subrank_key, b.achieved_at, "  # noqa: S608
+            f"(SELECT COUNT(*) FROM {table} o WHERE o.board_id = b.board_id AND o.period = b.period "
+            "AND o.period_start = b.period_start "
+            "AND (o.rank_key, o.subrank_key, o.achieved_at, o.user_id) "
+            "< (b.rank_key, b.subrank_key, b.achieved_at, b.user_id)) + 1 "
+            f"FROM {table} b JOIN {users} u ON u.id = b.user_id "
+            "WHERE b.board_id = %s AND b.period = %s AND b.period_start = %s AND LOWER(u.username) = ANY(%s) "
+            "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id",
+            [period.board_id, period.period, ops.adapt_datefield_value(period.start), [n.lower() for n in usernames]],
+        )
+        rows = cursor.fetchall()
+    return [
+        Entry(
+            rank=rank,
+            user_id=user_id,
+            username=username,
+            value=board.value_of(rank_key),
+            subscore=board.subscore_of(subrank_key),
+            achieved_at=achieved_at,
+        )
+        for user_id, username, rank_key, subrank_key, achieved_at, rank in rows
     ]
-    return _entries(game, ranked)

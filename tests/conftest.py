@@ -260,3 +260,29 @@ def _close_pools_before_the_test_database_is_dropped(django_db_setup, django_db_
         for alias in connections:
             if hasattr(connections[alias], "close_pool"):
                 connections[alias].close_pool()
+
+
+# --- For the property tests (tests.leaderboards.playing.PROPERTY_EXAMPLES) ------
+
+PROPERTY_PLAYERS = 4
+
+
+@pytest.fixture
+def property_players(settings):
+    """Four players who may submit as often as a property test needs."""
+    settings.SCORE_RATE = "1000/m"
+    return UserFactory.create_batch(PROPERTY_PLAYERS)
+
+
+@pytest.fixture
+def embedded_defaults(settings):
+    """Podium as it runs without REDIS_URL: caches in the process,
+    leaderboards read from the database."""
+    settings.REDIS_URL = ""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "podium-leaderboard-properties",
+            "KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        }
+    }

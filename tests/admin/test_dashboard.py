@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from games.dashboard import HISTOGRAM_BUCKETS, Bucket
 from realtime.presence import async_presence, socket_slot
+from scores.boards import default_board
 from scores.services import submit_score
 from tests.factories import GameFactory, UserFactory
 
@@ -48,7 +49,7 @@ def play(game, user, value: int, at: datetime = NOW - HOUR) -> None:
     """`user` scores `value` in `game` at `at`, through the one service that
     accepts scores, with its after-commit work (Redis) done."""
     with time_machine.travel(at, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
-        submit_score(game=game, user=user, value=value, metadata={})
+        submit_score(board=default_board(game), user=user, value=value, metadata={})
 
 
 def open_dashboard(client, game):

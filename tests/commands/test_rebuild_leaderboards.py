@@ -2,7 +2,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from scores import ranking
-from scores.periods import ALL_TIME_START, Board
+from scores.boards import default_board
+from scores.periods import ALL_TIME_START, BoardPeriod
 from tests.conftest import bearer_client
 from tests.factories import GameFactory, UserFactory
 
@@ -25,9 +26,9 @@ def test_rebuild_restores_every_board_after_redis_lost_its_data(private_redis, c
 
     call_command("rebuild_leaderboards", "--game", game.slug)
 
-    board = ranking.page(Board(game.pk, "all", ALL_TIME_START), offset=0, limit=10)
+    board = ranking.page(BoardPeriod(default_board(game).pk, "all", ALL_TIME_START), offset=0, limit=10)
     assert [entry.rank_key for entry in board.entries] == [-9, -7, -5]
-    assert f"{game.slug}: 4 board(s) rebuilt" in capsys.readouterr().out
+    assert f"{game.slug}: 4 board period(s) rebuilt" in capsys.readouterr().out
 
 
 @pytest.mark.redis

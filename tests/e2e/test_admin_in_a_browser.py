@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from scores.boards import default_board
 from scores.services import submit_score
 from tests.e2e.browser import WITHIN_MS, Page, expect, screenshot
 from tests.factories import PASSWORD, GameFactory, UserFactory
@@ -45,7 +46,9 @@ def played_game():
     for index, player in enumerate(players):
         for attempt in range(1 + index % 3):
             with time_machine.travel(now - timedelta(hours=index * 4 + attempt, minutes=7), tick=False):
-                submit_score(game=game, user=player, value=60_000 + 1_731 * index + 97 * attempt, metadata={})
+                submit_score(
+                    board=default_board(game), user=player, value=60_000 + 1_731 * index + 97 * attempt, metadata={}
+                )
     return game
 
 

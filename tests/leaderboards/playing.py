@@ -3,10 +3,17 @@ CONTRACT §6 promises, recomputed in plain Python from what was submitted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+import hypothesis
+from django.utils import timezone
+from hypothesis import HealthCheck
+
 from accounts.services import issue_tokens
+from scores.boards import default_board
+from scores.periods import period_containing
+from scores.ranking import board_key
 from tests.conftest import CommittingAPIClient
 
 _client: CommittingAPIClient | None = None
@@ -27,6 +34,11 @@ def _shared_client() -> CommittingAPIClient:
 def _credentials(user) -> dict[str, str]:
     """A bearer token issued now (at the possibly travelled time)."""
     return {"HTTP_AUTHORIZATION": f"Bearer {issue_tokens(user=user).access}"} if user is not None else {}
+
+
+def redis_key(game, period: str = "all", at: datetime | None = None) -> str:
+    """The Redis sorted set holding the game's default board for `period`."""
+    return board_key(period_containing(default_board(game).pk, period, at or timezone.now()))
 
 
 def scores_url(game) -> str:
@@ -78,6 +90,16 @@ def board(game, **params) -> list[dict]:
     return board_page(game, **{"limit": 100, **params})["data"]
 
 
+PAGE_META = ("page", "limit", "total", "pages", "hasNext", "hasPrev")
+# What a list's `meta` says of the all-time period (CONTRACT §9).
+ALL_TIME_META = {"period": "all", "periodStart": None, "periodEnd": None, "nextResetAt": None}
+
+
+def page_meta(meta: dict) -> dict:
+    """The page part of a leaderboard list's `meta`."""
+    return {key: meta[key] for key in PAGE_META}
+
+
 def standings(entries: list[dict]) -> list[tuple[int, str, int]]:
     """(rank, username, value) of each entry."""
     return [(entry["rank"], entry["user"]["username"], entry["value"]) for entry in entries]
@@ -97,11 +119,18 @@ class Accepted:
     username: str
     value: int
     at: datetime
+    subscore: int | None = None
 
     @classmethod
     def from_201(cls, data: dict) -> Accepted:
         score = data["score"]
-        return cls(score["user"]["id"], score["user"]["username"], score["value"], moment(score["createdAt"]))
+        return cls(
+            score["user"]["id"],
+            score["user"]["username"],
+            score["value"],
+            moment(score["createdAt"]),
+            score.get("subscore"),
+        )
 
 
 def calendar_period(period: str, moment: datetime) -> date | None:
@@ -122,20 +151,48 @@ def expected_entries(
     submissions make in the `period` holding `now`: each player's best by
     `order`, reached at the first submission of it; ties to whoever reached
     the value first."""
-    better = (lambda new, old: new > old) if order == "desc" else (lambda new, old: new < old)
+    return [entry[:5] for entry in expected_board(accepted, order=order, period=period, now=now)]
+
+
+def expected_board(
+    accepted: list[Accepted],
+    *,
+    order: str,
+    operator: str = "best",
+    subscore_order: str | None = None,
+    period: str = "all",
+    now: datetime | None = None,
+) -> list[tuple[int, int, str, int, datetime, int | None]]:
+    """(rank, user id, username, value, achievedAt, subscore) of the board
+    these submissions make in the `period` holding `now`, recomputed in
+    plain Python from CONTRACT §9: `best` keeps the better (value, subscore)
+    pair, reached at its first submission; `latest` the newest submission;
+    `sum` the total, with the latest subscore and the time of the last
+    submission. Ranked by value, then subscore, then time, then user id."""
+
+    def key(value: int, subscore: int | None) -> tuple[int, int]:
+        turned = -value if order == "desc" else value
+        if subscore_order is None:
+            return turned, 0
+        return turned, -subscore if subscore_order == "desc" else subscore
+
     current = calendar_period(period, now) if now is not None else None
-    best: dict[int, Accepted] = {}
+    entries: dict[int, Accepted] = {}
     for submission in sorted(accepted, key=lambda item: item.at):
         if calendar_period(period, submission.at) != current:
             continue
-        held = best.get(submission.user_id)
-        if held is None or better(submission.value, held.value):
-            best[submission.user_id] = submission
-    ranked = sorted(
-        best.values(),
-        key=lambda item: (-item.value if order == "desc" else item.value, item.at, item.user_id),
-    )
-    return [(rank, item.user_id, item.username, item.value, item.at) for rank, item in enumerate(ranked, start=1)]
+        held = entries.get(submission.user_id)
+        if held is None or operator == "latest":
+            entries[submission.user_id] = submission
+        elif operator == "sum":
+            entries[submission.user_id] = replace(submission, value=held.value + submission.value)
+        elif key(submission.value, submission.subscore) < key(held.value, held.subscore):
+            entries[submission.user_id] = submission
+    ranked = sorted(entries.values(), key=lambda item: (*key(item.value, item.subscore), item.at, item.user_id))
+    return [
+        (rank, item.user_id, item.username, item.value, item.at, item.subscore)
+        for rank, item in enumerate(ranked, start=1)
+    ]
 
 
 def as_read(entries: list[dict]) -> list[tuple[int, int, str, int, datetime]]:
@@ -153,3 +210,10 @@ def refused_field(response, status: int = 400) -> str:
     assert body["success"] is False
     assert body["error"]["code"] == "VALIDATION_ERROR"
     return body["error"]["details"][0]["field"]
+
+
+# --- For the property tests (hypothesis) -----------------------------------------
+
+PROPERTY_EXAMPLES = hypothesis.settings(
+    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)

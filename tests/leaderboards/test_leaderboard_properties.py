@@ -5,21 +5,28 @@ path."""
 
 from datetime import UTC, datetime, timedelta
 
-import hypothesis
 import pytest
 import time_machine
 from django.utils import timezone
-from hypothesis import HealthCheck, given
+from hypothesis import given
 from hypothesis import strategies as st
 
-from scores.periods import current_board
-from scores.ranking import board_key
-from tests.factories import GameFactory, UserFactory
-from tests.leaderboards.playing import Accepted, as_read, board, expected_entries, me_url, read, submit
+from tests.conftest import PROPERTY_PLAYERS
+from tests.factories import GameFactory
+from tests.leaderboards.playing import (
+    PROPERTY_EXAMPLES,
+    Accepted,
+    as_read,
+    board,
+    expected_entries,
+    me_url,
+    read,
+    redis_key,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
-PLAYERS = 4
 PERIODS = ["all", "day", "week", "month"]
 SUNDAY_NOON = datetime(2031, 3, 9, 12, tzinfo=UTC)
 
@@ -30,7 +37,7 @@ ORDERS = st.sampled_from(["desc", "asc"])
 # month boundaries.
 STEPS = st.lists(
     st.tuples(
-        st.integers(0, PLAYERS - 1),
+        st.integers(0, PROPERTY_PLAYERS - 1),
         st.integers(-4, 4),
         st.sampled_from([0, 0, 0, 0, 1, 2, 9]),
         st.sampled_from(PERIODS[1:]),
@@ -38,29 +45,6 @@ STEPS = st.lists(
     min_size=1,
     max_size=10,
 )
-EXAMPLES = hypothesis.settings(
-    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-
-@pytest.fixture
-def players(settings):
-    settings.SCORE_RATE = "1000/m"
-    return UserFactory.create_batch(PLAYERS)
-
-
-@pytest.fixture
-def embedded_defaults(settings):
-    """Podium as it runs without REDIS_URL: caches in the process,
-    leaderboards read from the database."""
-    settings.REDIS_URL = ""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "podium-leaderboard-properties",
-            "KEY_PREFIX": settings.REDIS_KEY_PREFIX,
-        }
-    }
 
 
 def play(players, order, steps):
@@ -95,16 +79,18 @@ def play(players, order, steps):
 
 
 @pytest.mark.redis
-@EXAMPLES
+@PROPERTY_EXAMPLES
 @given(order=ORDERS, steps=STEPS)
-def test_the_boards_served_from_redis_equal_the_recomputed_rankings(private_redis, players, order, steps):
-    game, expected = play(players, order, steps)
+def test_the_boards_served_from_redis_equal_the_recomputed_rankings(private_redis, property_players, order, steps):
+    game, expected = play(property_players, order, steps)
 
     with private_redis.client() as client:
-        assert client.zcard(board_key(current_board(game.pk, "all", timezone.now()))) == len(expected)
+        assert client.zcard(redis_key(game, "all")) == len(expected)
 
 
-@EXAMPLES
+@PROPERTY_EXAMPLES
 @given(order=ORDERS, steps=STEPS)
-def test_the_boards_served_from_the_database_equal_the_recomputed_rankings(embedded_defaults, players, order, steps):
-    play(players, order, steps)
+def test_the_boards_served_from_the_database_equal_the_recomputed_rankings(
+    embedded_defaults, property_players, order, steps
+):
+    play(property_players, order, steps)

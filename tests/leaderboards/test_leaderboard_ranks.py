@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client, TestCase
 
 from tests.factories import GameFactory, UserFactory
-from tests.leaderboards.playing import board, board_page, moment, standings, submit
+from tests.leaderboards.playing import ALL_TIME_META, board, board_page, moment, standings, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +176,8 @@ def test_an_entry_is_rank_user_value_and_achieved_at():
 
     [entry] = board(game)
 
-    assert set(entry) == {"rank", "user", "value", "achievedAt"}
+    assert set(entry) == {"rank", "user", "value", "subscore", "achievedAt"}
+    assert entry["subscore"] is None
     assert entry["user"] == {"id": player.pk, "username": player.username}
     assert (entry["rank"], entry["value"]) == (1, 42)
 
@@ -186,7 +187,15 @@ def test_a_game_without_scores_has_an_empty_board():
 
     assert body["success"] is True
     assert body["data"] == []
-    assert body["meta"] == {"page": 1, "limit": 20, "total": 0, "pages": 0, "hasNext": False, "hasPrev": False}
+    assert body["meta"] == {
+        "page": 1,
+        "limit": 20,
+        "total": 0,
+        "pages": 0,
+        "hasNext": False,
+        "hasPrev": False,
+        **ALL_TIME_META,
+    }
 
 
 def test_scores_in_another_game_stay_off_the_board():

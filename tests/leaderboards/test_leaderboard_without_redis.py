@@ -8,11 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from scores.models import Score
-from scores.periods import current_board
-from scores.ranking import board_key
 from tests.factories import GameFactory, UserFactory
 from tests.leaderboards.playing import (
     board,
@@ -20,6 +17,7 @@ from tests.leaderboards.playing import (
     player_url,
     post_score,
     read,
+    redis_key,
     standings,
     submit,
 )
@@ -57,7 +55,7 @@ def played(private_redis, traveller):
     submit(game, players[3], 55)
     every_read(game, players)
     with private_redis.client() as client:
-        assert client.exists(board_key(current_board(game.pk, "all", timezone.now())))
+        assert client.exists(redis_key(game, "all"))
     return game, players
 
 
@@ -102,7 +100,7 @@ def test_every_read_is_the_same_after_redis_is_flushed(played, private_redis):
 @pytest.mark.parametrize("period", PERIODS)
 def test_the_next_read_rebuilds_a_flushed_board_in_redis(played, private_redis, period):
     game, _players = played
-    key = board_key(current_board(game.pk, period, timezone.now()))
+    key = redis_key(game, period)
     with private_redis.client() as client:
         client.flushall()
         assert not client.exists(key)

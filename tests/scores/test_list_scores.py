@@ -48,8 +48,10 @@ def test_anyone_lists_a_games_scores_as_score_objects(api, signed_in, user, game
     assert score == {
         "id": score_id,
         "game": "pong",
+        "board": "default",
         "user": {"id": user.pk, "username": user.username},
         "value": 42,
+        "subscore": None,
         "metadata": {},
         "createdAt": score["createdAt"],
     }

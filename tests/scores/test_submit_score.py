@@ -10,7 +10,7 @@ from tests.factories import GameFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 MAX_SAFE = 2**53 - 1
-SCORE_KEYS = {"id", "game", "user", "value", "metadata", "createdAt"}
+SCORE_KEYS = {"id", "game", "board", "user", "value", "subscore", "metadata", "createdAt"}
 
 
 def scores_url(slug: str = "pong") -> str:

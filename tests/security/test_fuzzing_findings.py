@@ -10,6 +10,7 @@ import pytest
 from accounts.services import issue_tokens
 from config.api.query import MAX_PAGE
 from games.services import create_game
+from scores.boards import default_board
 from scores.services import submit_score
 from tests.factories import UserFactory
 from tests.security.openapi import call, load_schema
@@ -34,7 +35,7 @@ def arena(settings):
     settings.REGISTER_RATE = "1000/m"
     owner = UserFactory(username="arena-owner")
     game = create_game(owner=owner, name="Arena", slug="arena")
-    submit_score(game=game, user=owner, value=42, metadata={"level": 3})
+    submit_score(board=default_board(game), user=owner, value=42, metadata={"level": 3})
     return game
 
 

@@ -26,6 +26,7 @@ from schemathesis import Config
 
 from accounts.services import issue_tokens
 from games.services import create_game
+from scores.boards import default_board
 from scores.services import submit_score
 from tests.factories import UserFactory
 from tests.security.openapi import load_schema
@@ -96,9 +97,9 @@ def world(settings):
     for slug in (EMPTY, PATCHED, ARCHIVED):
         create_game(owner=owner, name=slug.replace("-", " ").title(), slug=slug)
     for value, player in enumerate([owner, *players], start=10):
-        submit_score(game=arena, user=player, value=value, metadata={"level": value})
-    kept = submit_score(game=arena, user=players[0], value=7, metadata={}).body["score"]["id"]
-    doomed = submit_score(game=arena, user=players[1], value=3, metadata={}).body["score"]["id"]
+        submit_score(board=default_board(arena), user=player, value=value, metadata={"level": value})
+    kept = submit_score(board=default_board(arena), user=players[0], value=7, metadata={}).body["score"]["id"]
+    doomed = submit_score(board=default_board(arena), user=players[1], value=3, metadata={}).body["score"]["id"]
     return {
         "headers": {"Authorization": f"Bearer {issue_tokens(user=owner).access}"},
         # GET reads one score; DELETE (moderation by the game's owner) removes another.

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client, TestCase
 from django.utils.html import escape
 
+from scores.boards import default_board
 from scores.services import submit_score
 from tests.factories import GameFactory, UserFactory
 
@@ -72,7 +73,7 @@ def hostile_game(db):
     game = GameFactory(name=SCRIPT, description=IMAGE + SCRIPT_CLOSE, slug="hostile", owner=owner)
     player = UserFactory(username=IMAGE)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        submit_score(game=game, user=player, value=10, metadata={"note": SCRIPT_CLOSE, SVG: IMAGE})
+        submit_score(board=default_board(game), user=player, value=10, metadata={"note": SCRIPT_CLOSE, SVG: IMAGE})
     return game
 
 

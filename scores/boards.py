@@ -1,0 +1,203 @@
+"""Boards: a game's leaderboards.
+
+Their writes (create, change, archive), the `default` board every game has,
+and the cached lookup every request under a game's boards makes. This
+module owns that cache and its invalidation: every change to a board
+forgets it and bumps the game's leaderboard pages once committed, so the
+next read, signed in or not, sees the change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
+
+from config.errors import Conflict, NotFound
+from games.models import Game
+from games.serializers import SLUG_RULE
+from scores import page_cache
+from scores.models import BOARD_KEY_MAX, DEFAULT_BOARD, Board, Score
+
+BOARD_CACHE_SECONDS = 300
+KEY_ATTEMPTS = 50
+
+# Fields a board's owner may change; the default board's score order and
+# bounds are its game's, changed through the game.
+EDITABLE_FIELDS = {"name", "score_order", "operator", "subscore_order", "min_score", "max_score"}
+GAME_FIELDS = {"score_order", "min_score", "max_score"}
+# Fields that give the board's entries their meaning: fixed once it has scores.
+FIXED_ONCE_SCORED = {"score_order": "scoreOrder", "operator": "operator", "subscore_order": "subscoreOrder"}
+
+
+# --- Reads --------------------------------------------------------------------
+
+
+def _cache_key(game_id: int, key: str) -> str:
+    return f"board:v1:{game_id}:{key}"
+
+
+# Board ids never change: this process remembers them once seen, so the
+# anonymous fast path finds a board's cached pages without asking anyone.
+# (Whether the board is still listed is the page cache's version's answer.)
+_ids_by_key: dict[tuple[int, str], int] = {}
+_IDS_REMEMBERED = 100_000
+
+
+def known_board_id(game_id: int, key: str) -> int | None:
+    return _ids_by_key.get((game_id, key))
+
+
+def board_by_key(game: Game, key: str) -> Board:
+    """A listed game's board, from the cache when it can be. Raises NotFound
+    for unknown, malformed and archived keys."""
+    if len(key) > BOARD_KEY_MAX or not _KEY.match(key):
+        raise NotFound("No such board.")
+    cache_key = _cache_key(game.pk, key)
+    board = cache.get(cache_key)
+    if board is None:
+        board = Board.objects.filter(game_id=game.pk, key=key).first()
+        if board is None:
+            raise NotFound("No such board.")
+        cache.set(cache_key, board, BOARD_CACHE_SECONDS)
+    if len(_ids_by_key) < _IDS_REMEMBERED:
+        _ids_by_key[(game.pk, key)] = board.pk
+    if board.is_archived:
+        raise NotFound("No such board.")
+    board.game = game  # the caller's copy: no second lookup
+    return board
+
+
+_KEY = re.compile(SLUG_RULE)
+
+
+def default_board(game: Game) -> Board:
+    return board_by_key(game, DEFAULT_BOARD)
+
+
+def listed_boards(*, game: Game) -> QuerySet[Board]:
+    """A game's boards that are not archived, `default` included."""
+    return Board.objects.filter(game=game, archived_at__isnull=True)
+
+
+def boards_of_games(game_ids: list[int]) -> dict[int, list[Board]]:
+    """Each game's listed boards by key, in one query."""
+    found: dict[int, list[Board]] = {}
+    for board in Board.objects.filter(game_id__in=game_ids, archived_at__isnull=True).order_by("game_id", "key"):
+        found.setdefault(board.game_id, []).append(board)
+    return found
+
+
+# --- Writes -------------------------------------------------------------------
+
+
+def create_default_board(*, game: Game) -> Board:
+    return Board.objects.create(
+        game=game,
+        key=DEFAULT_BOARD,
+        name="Default",
+        score_order=game.score_order,
+        min_score=game.min_score,
+        max_score=game.max_score,
+    )
+
+
+def follow_game(*, game: Game) -> None:
+    """Give the default board its game's score order and bounds again (in the
+    game's transaction)."""
+    same = {field: getattr(game, field) for field in GAME_FIELDS}
+    changed = (
+        Board.objects.filter(game=game, key=DEFAULT_BOARD).exclude(**same).update(**same, updated_at=timezone.now())
+    )
+    if changed:
+        _forget_cached(game.pk, DEFAULT_BOARD)
+
+
+def create_board(*, game: Game, name: str, key: str | None = None, **fields: Any) -> Board:
+    """Create a board. Without a key one is made from the name, with -2, -3…
+    added until it is free; an explicit key that is taken is a Conflict on
+    `key` (archived boards keep theirs)."""
+    from games.services import free_slug, refuse_inverted_bounds  # games.services never imports scores
+
+    refuse_inverted_bounds(fields.get("min_score"), fields.get("max_score"))
+    if key is not None:
+        return _insert(Board(game=game, name=name, key=key, **fields), explicit_key=True)
+    base = (slugify(name) or "board")[: BOARD_KEY_MAX - 6].strip("-") or "board"
+    for _attempt in range(KEY_ATTEMPTS):
+        taken = set(Board.objects.filter(game=game, key__startswith=base).values_list("key", flat=True))
+        board = Board(game=game, name=name, key=free_slug(base, taken), **fields)
+        try:
+            return _insert(board, explicit_key=False)
+        except _KeyTaken:
+            continue
+    raise Conflict.for_field("key", "Could not find a free key for this name; give one explicitly.")
+
+
+def update_board(*, board: Board, changes: dict[str, Any]) -> Board:
+    """Apply a partial update. The score order, operator and subscore order
+    cannot change once the board has scores (Conflict on the field); bounds
+    apply to new submissions. On the default board the score order and
+    bounds are the game's: they change the game too."""
+    from games.services import refuse_inverted_bounds, update_game
+
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    fixed = [field for field in FIXED_ONCE_SCORED if field in changes and changes[field] != getattr(board, field)]
+    if fixed and Score.objects.filter(board=board).exists():
+        field = FIXED_ONCE_SCORED[fixed[0]]
+        raise Conflict.for_field(field, f"{field} cannot change once the board has scores.")
+    refuse_inverted_bounds(changes.get("min_score", board.min_score), changes.get("max_score", board.max_score))
+    with transaction.atomic():
+        if board.is_default and GAME_FIELDS & set(changes):
+            update_game(game=board.game, changes={field: changes.pop(field) for field in GAME_FIELDS & set(changes)})
+            board.refresh_from_db(fields=GAME_FIELDS)
+        for field, value in changes.items():
+            setattr(board, field, value)
+        board.save(update_fields=[*changes, "updated_at"])
+        _forget_cached(board.game_id, board.key)
+    return board
+
+
+def archive_board(*, board: Board) -> Board:
+    """Hide a board and everything under it (its scores are kept). The
+    default board goes only with its game."""
+    if board.is_default:
+        raise Conflict("The default board cannot be deleted; archive the game instead.")
+    if board.archived_at is None:
+        board.archived_at = timezone.now()
+        with transaction.atomic():
+            board.save(update_fields=["archived_at", "updated_at"])
+            _forget_cached(board.game_id, board.key)
+    return board
+
+
+class _KeyTaken(Exception):
+    pass
+
+
+def _insert(board: Board, *, explicit_key: bool) -> Board:
+    try:
+        with transaction.atomic():
+            board.save()
+    except IntegrityError:
+        if not Board.objects.filter(game=board.game, key=board.key).exists():
+            raise
+        if explicit_key:
+            raise Conflict.for_field("key", "This key is already taken in this game.") from None
+        raise _KeyTaken from None
+    _forget_cached(board.game_id, board.key)  # a cached "no such board" is no more
+    return board
+
+
+def _forget_cached(game_id: int, key: str) -> None:
+    def forget() -> None:
+        cache.delete(_cache_key(game_id, key))
+        page_cache.bump(game_id)
+
+    transaction.on_commit(forget, robust=True)
