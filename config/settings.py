@@ -289,6 +289,13 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_CACHE_PREFIX = "rl:"
 
+# --- Leaderboards -----------------------------------------------------------
+# Days a finished day, week or month stays readable (?at=) after it ends;
+# purge_past_periods deletes the entries of older ones.
+PAST_PERIODS_DAYS = env.int("PAST_PERIODS_DAYS", default=400)
+if PAST_PERIODS_DAYS < 1:
+    raise ImproperlyConfigured("PAST_PERIODS_DAYS must be at least 1.")
+
 # --- HTTP security ----------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES

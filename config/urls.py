@@ -9,20 +9,26 @@ from config.api.schema_views import SchemaView
 from games.serializers import SLUG_RULE
 from games.views import GameViewSet
 from realtime import views as live_views
-from scores.views import GameScoreViewSet, LeaderboardViewSet, leaderboard
+from scores.views import BoardViewSet, GameScoreViewSet, LeaderboardViewSet, leaderboard
 
 GAME = rf"games/(?P<game_slug>{SLUG_RULE[1:-2]})"
+BOARD = rf"{GAME}/boards/(?P<board_key>{SLUG_RULE[1:-2]})"
 
 router = SimpleRouter()
 router.register("games", GameViewSet, basename="game")
 router.register(rf"{GAME}/scores", GameScoreViewSet, basename="game-score")
 router.register(rf"{GAME}/leaderboard", LeaderboardViewSet, basename="game-leaderboard")
+# Every board's paths; the two above are the `default` board's.
+router.register(rf"{GAME}/boards", BoardViewSet, basename="game-board")
+router.register(rf"{BOARD}/scores", GameScoreViewSet, basename="board-score")
+router.register(rf"{BOARD}/leaderboard", LeaderboardViewSet, basename="board-leaderboard")
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
     # The cached fast path of the hottest read; the router's route below
     # describes the same URL (schema) and serves whatever this hands over.
     re_path(rf"^{GAME}/leaderboard/$", leaderboard),
+    re_path(rf"^{BOARD}/leaderboard/$", leaderboard),
     *router.urls,
 ]
 

@@ -1,12 +1,12 @@
 """Games over HTTP: a thin viewset over games.services and games.selectors."""
 
-from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from config.api.parsing import validated_data
 from config.api.query import parse_bool
-from config.api.rendering import envelope_bytes
+from config.api.rendering import envelope_bytes, json_response
 from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors
 from config.errors import ValidationFailed
 from games import selectors, services
@@ -107,17 +107,17 @@ class GameViewSet(
         game = self.get_object()
         count = player_counts([game.pk])[game.pk]
         body = envelope_bytes(game_wire(game, count.players))
-        return HttpResponse(body, content_type="application/json")
+        return json_response(body)
 
     def create(self, request, *args, **kwargs):
         self.check_permissions(request)
-        fields = _validated(GameCreateInput(data=request.data))
+        fields = validated_data(GameCreateInput(data=request.data))
         game = services.create_game(owner=request.user, **fields)
         return Response(self.get_serializer(game).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         game = self.get_object()
-        changes = _validated(GameUpdateInput(data=request.data, partial=True))
+        changes = validated_data(GameUpdateInput(data=request.data, partial=True))
         game = services.update_game(game=game, changes=changes)
         self._counts = player_counts([game.pk])
         return Response(self.get_serializer(game).data)
@@ -125,8 +125,3 @@ class GameViewSet(
     def destroy(self, request, *args, **kwargs):
         services.archive_game(game=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _validated(serializer) -> dict:
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

@@ -2,11 +2,10 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -17,23 +16,30 @@ from rest_framework.response import Response
 
 from accounts.models import USERNAME_RULE
 from accounts.selectors import user_by_username, user_ref_for_username
+from config.api.parsing import validated_data
 from config.api.query import PageRequest, parse_int_in_range, parse_page_request
-from config.api.rendering import envelope_bytes
+from config.api.rendering import envelope_bytes, json_response
 from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors, named_enum
 from config.errors import AppError, NotFound, ValidationFailed
 from config.ratelimit import enforce_rate_limit
 from games.selectors import game_by_slug, known_game_id
-from scores import page_cache, selectors, services
-from scores.models import Period, Score
-from scores.periods import Board, current_board
+from games.serializers import SLUG_RULE
+from scores import boards, page_cache, selectors, services
+from scores.models import DEFAULT_BOARD, Period, Score
+from scores.periods import BoardPeriod
 from scores.rebuild import stale_boards
 from scores.serializers import (
     AroundSerializer,
+    BoardCreateInput,
+    BoardSerializer,
+    BoardUpdateInput,
     EntrySerializer,
     ScoreSerializer,
     SubmissionSerializer,
     SubmitScoreInput,
+    board_wire,
     entry_wire,
+    period_meta,
 )
 
 IDEMPOTENCY_KEY_MAX = 100
@@ -54,6 +60,22 @@ PERIOD_PARAMETER = OpenApiParameter(
     ),
     description="all (default), day, week or month: the current calendar period in UTC.",
 )
+AT_PARAMETER = OpenApiParameter(
+    "at",
+    {"type": "string", "format": "date"},
+    description=(
+        "With period=day, week or month: the UTC date (YYYY-MM-DD, today or before) whose period to read, "
+        "past or current. Past periods stay readable for PAST_PERIODS_DAYS after they end."
+    ),
+)
+USERS_PARAMETER = OpenApiParameter(
+    "users",
+    {"type": "string", "pattern": "^" + USERNAME_RULE[1:-2] + "(," + USERNAME_RULE[1:-2] + "){0,99}$"},
+    description=(
+        "A friends board: 1 to 100 usernames (any case), comma-separated. Only their entries, each with its "
+        "rank on the whole board; unknown names and players without an entry are left out."
+    ),
+)
 # Score ids are positive 64-bit integers of at most 18 digits (the URL's rule).
 SCORE_ID_PARAMETER = OpenApiParameter(
     "id",
@@ -64,8 +86,10 @@ SCORE_ID_PARAMETER = OpenApiParameter(
 
 
 class GameScopedMixin:
-    """Views under /games/{slug}/: the game, or a 404 for unknown and archived
-    ones, looked up before anything else unless the view asks for it lazily."""
+    """Views under /games/{slug}/ and /games/{slug}/boards/{key}/: the game and
+    the board (`default` on the game's own paths), or a 404 for unknown and
+    archived ones, looked up before anything else unless the view asks for
+    them lazily."""
 
     game_first = True
 
@@ -73,10 +97,111 @@ class GameScopedMixin:
     def game(self):
         return game_by_slug(self.kwargs["game_slug"])
 
+    @cached_property
+    def board(self):
+        return boards.board_by_key(self.game, self.kwargs.get("board_key", DEFAULT_BOARD))
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if self.game_first:
-            self.game  # noqa: B018 - resolves the game, or raises the 404
+            self.board  # noqa: B018 - resolves the game and the board, or raises the 404
+
+
+class BoardPermission(BasePermission):
+    """Anyone reads; the game's owner, or an operator with `games.change_game`,
+    creates, changes and archives its boards. A refusal names the permission."""
+
+    message = "Only the game's owner, or an operator with the games.change_game permission, may change its boards."
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        if not request.user.is_authenticated:
+            return False
+        return view.game.owner_id == request.user.pk or request.user.has_perm("games.change_game")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List a game's boards",
+        description=(
+            "Every board of the game that is not archived, `default` included, by key unless `sort` says otherwise."
+        ),
+        tags=["boards"],
+        auth=SIGNED_IN_OR_ANONYMOUS,
+    ),
+    retrieve=extend_schema(
+        summary="Get a board", description="One board of the game.", tags=["boards"], auth=SIGNED_IN_OR_ANONYMOUS
+    ),
+    create=extend_schema(
+        summary="Create a board",
+        description=(
+            "For the game's owner, or with the games.change_game permission. Without a `key` one is made from "
+            "the name; a `key` that is taken is a 409."
+        ),
+        tags=["boards"],
+        request=BoardCreateInput,
+        responses={201: BoardSerializer, **errors(409)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a board",
+        description=(
+            "For the game's owner, or with the games.change_game permission. Only the fields sent change; the "
+            "key never does, and `scoreOrder`, `operator` and `subscoreOrder` cannot once the board has scores "
+            "(409). On `default` the score order and bounds are the game's: changing them changes the game."
+        ),
+        tags=["boards"],
+        request=BoardUpdateInput,
+        responses={200: BoardSerializer, **errors(409)},
+    ),
+    destroy=extend_schema(
+        summary="Archive a board",
+        description=(
+            "For the game's owner, or with the games.change_game permission. The board leaves the list and "
+            "everything under it answers 404; its scores are kept. `default` cannot be archived (409)."
+        ),
+        tags=["boards"],
+        responses={204: None, **errors(409)},
+    ),
+)
+class BoardViewSet(GameScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = BoardSerializer
+    permission_classes = [BoardPermission]
+    lookup_field = "key"
+    lookup_url_kwarg = "board_key"
+    lookup_value_regex = rf"{SLUG_RULE[1:-2]}"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    sort_fields = {"key": "key", "name": "name", "createdAt": "created_at"}
+    default_sort = "key"
+    game_first = False
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # The game (a 404 for unknown and archived ones) before permissions
+        # are asked; the board only on a board's own path.
+        self.game  # noqa: B018
+        if "board_key" in self.kwargs:
+            self.board  # noqa: B018
+
+    def get_queryset(self):
+        return boards.listed_boards(game=self.game)
+
+    def retrieve(self, request, *args, **kwargs):
+        return json_response(envelope_bytes(board_wire(self.board)))
+
+    def create(self, request, *args, **kwargs):
+        fields = validated_data(BoardCreateInput(data=request.data))
+        board = boards.create_board(game=self.game, **fields)
+        return json_response(envelope_bytes(board_wire(board)), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        changes = validated_data(BoardUpdateInput(data=request.data, partial=True))
+        board = boards.update_board(board=self.board, changes=changes)
+        return json_response(envelope_bytes(board_wire(board)))
+
+    def destroy(self, request, *args, **kwargs):
+        boards.archive_board(board=self.board)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ScorePermission(BasePermission):
@@ -168,16 +293,19 @@ class GameScoreViewSet(
     def get_queryset(self):
         username = self.request.query_params.get("user")
         if username is None:
-            return selectors.game_scores(game=self.game)
+            return selectors.board_scores(board=self.board)
         if not _USERNAME.match(username):
             raise ValidationFailed.for_field("user", "user must be a username.")
         player = user_by_username(username)
         if player is None:
             return Score.objects.none()
-        return selectors.game_scores(game=self.game, user_id=player.pk)
+        return selectors.board_scores(board=self.board, user_id=player.pk)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "board": self.board}
 
     def get_object(self):
-        score = selectors.game_scores(game=self.game).filter(pk=self.kwargs["pk"]).first()
+        score = selectors.board_scores(board=self.board).filter(pk=self.kwargs["pk"]).first()
         if score is None:
             raise NotFound("No such score.")
         self.check_object_permissions(self.request, score)
@@ -185,17 +313,18 @@ class GameScoreViewSet(
 
     def create(self, request, *args, **kwargs):
         key = _idempotency_key(request)
-        enforce_rate_limit(request, scope=f"score:{self.game.pk}", key=str(request.user.pk), rate=settings.SCORE_RATE)
+        enforce_rate_limit(request, scope=f"score:{self.board.pk}", key=str(request.user.pk), rate=settings.SCORE_RATE)
         serializer = SubmitScoreInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.submit_score(
-            game=self.game,
+            board=self.board,
             user=request.user,
             value=serializer.validated_data["value"],
+            subscore=serializer.validated_data["subscore"],
             metadata=serializer.validated_data["metadata"],
             idempotency_key=key,
         )
-        response = _json(envelope_bytes(result.body), status=result.status)
+        response = json_response(envelope_bytes(result.body), status=status.HTTP_201_CREATED)
         if result.replayed:
             response["Idempotency-Replayed"] = "true"
         return response
@@ -205,50 +334,56 @@ class GameScoreViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _json(body: bytes, status: int = 200) -> HttpResponse:
-    return HttpResponse(body, status=status, content_type="application/json")
-
-
 @dataclass(frozen=True)
 class _PageLookup:
     period: str
+    at: date | None
+    users: list[str] | None
     page: PageRequest
     now: datetime
-    board: Board
+    window: BoardPeriod
     version: int | None  # None: not a cacheable page (or no cache)
     body: bytes | None
 
 
-def _cached_page(request, game_id: int) -> _PageLookup:
+def _cached_page(request, game_id: int, board_id: int) -> _PageLookup:
     """Parse a leaderboard page request and read its cached bytes, if any.
     Raises ValidationFailed for bad parameters."""
-    period, page = _period(request), parse_page_request(request.query_params)
     now = timezone.now()
-    board = current_board(game_id, period, now)
+    period = _period(request)
+    at, users, page = _at(request, period, now), _users(request), parse_page_request(request.query_params)
+    window = selectors.leaderboard_window(board_id=board_id, period=period, at=at, now=now)
     version, body = None, None
-    # A board that missed a write while Redis was away is rebuilt (by the
-    # selector) before any page of it is served again, cached ones included.
-    if page.offset + page.limit <= CACHED_DEPTH and board not in stale_boards():
-        version, body = page_cache.lookup(board, page)  # the version is read before the board
-    return _PageLookup(period, page, now, board, version, body)
+    # Only top pages of current periods are cached. A board that missed a
+    # write while Redis was away is rebuilt (by the selector) before any page
+    # of it is served again, cached ones included.
+    if (
+        page.offset + page.limit <= CACHED_DEPTH
+        and users is None
+        and not window.is_over(now)
+        and window not in stale_boards()
+    ):
+        version, body = page_cache.lookup(game_id, window, page)  # the version is read before the board
+    return _PageLookup(period, at, users, page, now, window, version, body)
 
 
 @csrf_exempt  # DRF, which answers everything but the fast path, does its own CSRF checks
-def leaderboard(request, game_slug: str):
+def leaderboard(request, game_slug: str, board_key: str = DEFAULT_BOARD):
     """GET leaderboard/, the hottest read: an anonymous request for a cached
-    top page of a game this process knows is answered here, from the cached
+    top page of a board this process knows is answered here, from the cached
     bytes, without DRF. Anything else goes to LeaderboardViewSet.list, which
     is the same read done in full (and fills the cache)."""
     game_id = known_game_id(game_slug)
-    if request.method == "GET" and game_id is not None and not _carries_credentials(request):
+    board_id = boards.known_board_id(game_id, board_key) if game_id is not None else None
+    if request.method == "GET" and board_id is not None and not _carries_credentials(request):
         request.query_params = request.GET  # what the parsers read
         try:
-            lookup = _cached_page(request, game_id)
+            lookup = _cached_page(request, game_id, board_id)
         except AppError:
             lookup = None  # DRF answers the error in full
         if lookup is not None and lookup.body is not None:
-            return _json(lookup.body)
-    return _leaderboard_in_full(request, game_slug=game_slug)
+            return json_response(lookup.body)
+    return _leaderboard_in_full(request, game_slug=game_slug, board_key=board_key)
 
 
 def _carries_credentials(request) -> bool:
@@ -277,6 +412,43 @@ def _period(request) -> str:
     return period
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _at(request, period: str, now: datetime) -> date | None:
+    """`at`: a UTC date, today or before, naming the day, week or month that contains it."""
+    raw = request.query_params.get("at")
+    if raw is None:
+        return None
+    if period == Period.ALL:
+        raise ValidationFailed.for_field("at", "at needs period=day, week or month.")
+    try:
+        day = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationFailed.for_field("at", "at must be a date, YYYY-MM-DD (UTC).")
+    if day > now.astimezone(UTC).date():
+        raise ValidationFailed.for_field("at", "at cannot be a date in the future.")
+    return day
+
+
+USERS_MAX = 100
+
+
+def _users(request) -> list[str] | None:
+    """`users`: 1 to 100 usernames, comma-separated, any case (lowered, once each)."""
+    raw = request.query_params.get("users")
+    if raw is None:
+        return None
+    names = raw.split(",")
+    if len(names) > USERS_MAX:
+        raise ValidationFailed.for_field("users", f"users takes at most {USERS_MAX} usernames.")
+    if not all(_USERNAME.match(name) for name in names):
+        raise ValidationFailed.for_field("users", "users must be usernames separated by commas.")
+    return list(dict.fromkeys(name.lower() for name in names))
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Read a leaderboard",
@@ -286,7 +458,7 @@ def _period(request) -> str:
         ),
         tags=["leaderboards"],
         auth=SIGNED_IN_OR_ANONYMOUS,
-        parameters=[PERIOD_PARAMETER],
+        parameters=[PERIOD_PARAMETER, AT_PARAMETER, USERS_PARAMETER],
         responses={200: EntrySerializer(many=True)},
     ),
 )
@@ -295,24 +467,32 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
 
     serializer_class = EntrySerializer
     filter_backends = []
+    page_meta_component = "LeaderboardMeta"
     game_first = False  # the top pages are served from cache without it
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if self.action != "list":
-            self.game  # noqa: B018 - resolves the game, or raises the 404
+            self.board  # noqa: B018 - resolves the game and the board, or raises the 404
 
     def list(self, request, *args, **kwargs):
         """A page of the board. Pages within the top 100 are cached as bytes;
         entries are built without serializers (hot paths make hundreds)."""
-        lookup = _cached_page(request, self.game.pk)
+        lookup = _cached_page(request, self.game.pk, self.board.pk)
         if lookup.body is not None:
-            return _json(lookup.body)
-        found = selectors.leaderboard_page(game=self.game, period=lookup.period, page=lookup.page, now=lookup.now)
-        body = envelope_bytes([entry_wire(entry) for entry in found.entries], lookup.page.meta(found.total))
+            return json_response(lookup.body)
+        page, read = lookup.page, {"board": self.board, "period": lookup.period, "at": lookup.at, "now": lookup.now}
+        if lookup.users is None:
+            found = selectors.leaderboard_page(page=page, **read)
+            entries, total = found.entries, found.total
+        else:
+            friends = selectors.leaderboard_friends(usernames=lookup.users, **read)
+            entries, total = friends[page.offset : page.offset + page.limit], len(friends)
+        meta = {**page.meta(total), **period_meta(lookup.window, lookup.now)}
+        body = envelope_bytes([entry_wire(entry) for entry in entries], meta)
         if lookup.version is not None:
-            page_cache.store(lookup.board, lookup.page, lookup.version, body)
-        return _json(body)
+            page_cache.store(lookup.window, page, lookup.version, body)
+        return json_response(body)
 
     @extend_schema(
         summary="Read your place on a leaderboard",
@@ -322,6 +502,7 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
         tags=["leaderboards"],
         parameters=[
             PERIOD_PARAMETER,
+            AT_PARAMETER,
             OpenApiParameter(
                 "radius",
                 {"type": "integer", "minimum": 0, "maximum": RADIUS_MAX, "default": RADIUS_DEFAULT},
@@ -333,30 +514,39 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated])
     def me(self, request, *args, **kwargs):
         radius = parse_int_in_range(request.query_params, "radius", default=RADIUS_DEFAULT, low=0, high=RADIUS_MAX)
+        now, period = timezone.now(), _period(request)
         own, around = selectors.leaderboard_around(
-            game=self.game, period=_period(request), user_id=request.user.pk, radius=radius
+            board=self.board,
+            period=period,
+            at=_at(request, period, now),
+            now=now,
+            user_id=request.user.pk,
+            radius=radius,
         )
         data = {"entry": entry_wire(own) if own else None, "around": [entry_wire(entry) for entry in around]}
-        return _json(envelope_bytes(data))
+        return json_response(envelope_bytes(data))
 
     @extend_schema(
         summary="Read a player's leaderboard entry",
         description="The player's entry for the period; 404 when they have none.",
         tags=["leaderboards"],
         auth=SIGNED_IN_OR_ANONYMOUS,
-        parameters=[PERIOD_PARAMETER],
+        parameters=[PERIOD_PARAMETER, AT_PARAMETER],
         responses={200: EntrySerializer},
     )
     @action(detail=False, methods=["get"], url_path=r"users/(?P<username>[A-Za-z0-9_-]{1,30})")
     def user(self, request, username=None, *args, **kwargs):
-        period = _period(request)
+        now, period = timezone.now(), _period(request)
+        at = _at(request, period, now)
         player = user_ref_for_username(username)
         entry = None
         if player is not None:
-            entry = selectors.leaderboard_entry(game=self.game, period=period, user_id=player[0], username=player[1])
+            entry = selectors.leaderboard_entry(
+                board=self.board, period=period, at=at, now=now, user_id=player[0], username=player[1]
+            )
         if entry is None:
             raise NotFound("This player has no entry on this leaderboard.")
-        return _json(envelope_bytes(entry_wire(entry)))
+        return json_response(envelope_bytes(entry_wire(entry)))
 
 
 _leaderboard_in_full = LeaderboardViewSet.as_view({"get": "list"})

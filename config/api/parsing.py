@@ -75,3 +75,10 @@ class CamelCaseObjectParser(BaseParser):
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
         except RecursionError:  # in decoding, the surrogate check or re-casing: all recurse
             raise ParseError("The request body is nested too deeply.") from None
+
+
+def validated_data(serializer) -> dict:
+    """The input serializer's validated fields, or its ValidationError (the
+    contract's 400, one detail per field)."""
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from djangorestframework_camel_case.settings import api_settings as camel_settings
 from djangorestframework_camel_case.util import camelize
 from rest_framework.renderers import JSONRenderer
@@ -54,7 +54,8 @@ def error_response(error: AppError) -> JsonResponse:
 
 def format_datetime(moment) -> str:
     """ISO 8601 in UTC with microseconds and `Z`, as every timestamp on the wire."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: "%Y" does not pad years before 1000 to four digits.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def envelope_bytes(data: Any, meta: dict[str, Any] | None = None) -> bytes:
@@ -75,3 +76,8 @@ class EnvelopeRenderer(JSONRenderer):
         if not isinstance(data, Envelope):
             data = success_envelope(data)
         return json.dumps(data, cls=self.encoder_class, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(body: bytes, status: int = 200) -> HttpResponse:
+    """A response of bytes already encoded (envelope_bytes, or cached ones)."""
+    return HttpResponse(body, status=status, content_type="application/json")

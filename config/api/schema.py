@@ -36,6 +36,11 @@ NO_CREDENTIALS = [{}]
 GAME_SLUG = "slug"
 GAME_SLUG_URL_KWARGS = ("slug", "game_slug")
 GAME_SLUG_PATH_SCHEMA = {"type": "string", "pattern": "^" + SLUG_RULE[1:-2] + "$", "maxLength": SLUG_MAX_LENGTH}
+# A board's key: `board_key` in the URL patterns, `key` in the schema (§9).
+BOARD_KEY, BOARD_KEY_URL_KWARG = "key", "board_key"
+BOARD_KEY_PATH_SCHEMA = {"type": "string", "pattern": "^" + SLUG_RULE[1:-2] + "$", "maxLength": 64}
+# What the schema calls each path parameter that the URL patterns name otherwise.
+PATH_NAMES = {"game_slug": GAME_SLUG, BOARD_KEY_URL_KWARG: BOARD_KEY}
 
 # `success` as literals, so that typed clients can narrow on it. No `type`
 # beside `const`: some generators (openapi-python-client) would then make it
@@ -97,6 +102,23 @@ ENVELOPE_COMPONENTS: dict[str, dict] = {
         "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
     },
     "PageMeta": {**META_SCHEMA, "description": "Where a page stands in its list."},
+    "LeaderboardMeta": {
+        **META_SCHEMA,
+        "description": "Where a page stands in its leaderboard, and the period it ranks.",
+        "required": [*META_SCHEMA["required"], "period", "periodStart", "periodEnd", "nextResetAt"],
+        "properties": {
+            **META_SCHEMA["properties"],
+            "period": {"$ref": "#/components/schemas/Period"},
+            **{
+                name: {"type": ["string", "null"], "format": "date-time", "description": description}
+                for name, description in [
+                    ("periodStart", "The period's first moment (UTC); null for all time."),
+                    ("periodEnd", "The moment the period ends (UTC); null for all time."),
+                    ("nextResetAt", "When the current period resets; null for all time and for past periods."),
+                ]
+            },
+        },
+    },
 }
 
 ERROR_DESCRIPTIONS = {
@@ -174,6 +196,15 @@ class EnvelopeAutoSchema(AutoSchema):
                         name, GAME_SLUG_PATH_SCHEMA, location=OpenApiParameter.PATH, description="The game's slug."
                     )
                 )
+        if f"{{{BOARD_KEY_URL_KWARG}}}" in self.path:
+            parameters.append(
+                OpenApiParameter(
+                    BOARD_KEY_URL_KWARG,
+                    BOARD_KEY_PATH_SCHEMA,
+                    location=OpenApiParameter.PATH,
+                    description="The board's key (`default` is the game's own board).",
+                )
+            )
         return parameters
 
     def _get_filter_parameters(self):
@@ -218,7 +249,11 @@ class EnvelopeAutoSchema(AutoSchema):
             "type": "object",
             "description": "One page of a list, and where it stands.",
             "required": ["success", "data", "meta"],
-            "properties": {"success": SUCCESS_TRUE, "data": items, "meta": _ref("PageMeta")},
+            "properties": {
+                "success": SUCCESS_TRUE,
+                "data": items,
+                "meta": _ref(getattr(self.view, "page_meta_component", "PageMeta")),
+            },
         }
 
     def _get_response_bodies(self, direction="response"):
@@ -249,20 +284,25 @@ class EnvelopeAutoSchema(AutoSchema):
 
 
 def finish_schema(result: dict, generator: Any, request: Any, public: bool) -> dict:
-    """Postprocessing hook: the game's path parameter is `slug` everywhere, and
-    every integer has a format (int64: ids, values, ranks and pages may pass
-    2³¹; the schema's minimum and maximum keep them within ±(2⁵³-1))."""
+    """Postprocessing hook: the game's path parameter is `slug` and a board's
+    `key` everywhere, as in the contract; the `null` member of nullable
+    enums is described; and every integer has a format (int64: ids, values,
+    ranks and pages may pass 2³¹; the schema's minimum and maximum keep them
+    within ±(2⁵³-1))."""
     paths = {}
     for path, item in result["paths"].items():
-        for name in GAME_SLUG_URL_KWARGS:
-            if name != GAME_SLUG and f"{{{name}}}" in path:
-                path = path.replace(f"{{{name}}}", f"{{{GAME_SLUG}}}")
+        for name, public in PATH_NAMES.items():
+            if f"{{{name}}}" in path:
+                path = path.replace(f"{{{name}}}", f"{{{public}}}")
                 for operation in item.values():
                     for parameter in operation.get("parameters", []):
                         if parameter["in"] == "path" and parameter["name"] == name:
-                            parameter["name"] = GAME_SLUG
+                            parameter["name"] = public
         paths[path] = item
     result["paths"] = dict(sorted(paths.items()))
+    null_enum = result.get("components", {}).get("schemas", {}).get("NullEnum")
+    if null_enum is not None:
+        null_enum.setdefault("description", "No value: null.")
     _add_integer_formats(result)
     return result
 

@@ -27,7 +27,7 @@ def test_every_link_of_the_api_index_answers(api):
     links = [data["docs"], data["schema"], *data["resources"].values()]
 
     for link in links:
-        path = link.replace("{slug}", "arena").replace("{username}", "nobody")
+        path = link.replace("{slug}", "arena").replace("{username}", "nobody").replace("{key}", "default")
         status = api.get(path).status_code
         assert status in (200, 401, 404, 405), (path, status)  # 401: signed in only; 405: POST only; 404: nobody
         assert status != 404 or path.endswith("/users/nobody/"), path

@@ -208,7 +208,7 @@ def test_a_player_is_one_component_wherever_it_appears(schema):
 def test_the_game_path_parameter_has_one_name_everywhere(schema):
     game_paths = [path for path in schema["paths"] if path.startswith("/api/v1/games/{")]
 
-    assert len(game_paths) == 6
+    assert len(game_paths) == 13  # the game, its scores and leaderboard, and the same under boards/{key}/
     assert all(path.startswith("/api/v1/games/{slug}/") for path in game_paths)
     for method, path, operation in operations(schema):
         names = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
@@ -243,6 +243,18 @@ EXPECTED_ERRORS = {
     ("get", "/api/v1/games/{slug}/leaderboard/"): PUBLIC_READ,
     ("get", "/api/v1/games/{slug}/leaderboard/me/"): PUBLIC_READ,
     ("get", "/api/v1/games/{slug}/leaderboard/users/{username}/"): PUBLIC_READ,
+    ("get", "/api/v1/games/{slug}/boards/"): PUBLIC_READ,
+    ("post", "/api/v1/games/{slug}/boards/"): WRITE | {409} | BODY,
+    ("get", "/api/v1/games/{slug}/boards/{key}/"): PUBLIC_READ,
+    ("patch", "/api/v1/games/{slug}/boards/{key}/"): WRITE | {409} | BODY,
+    ("delete", "/api/v1/games/{slug}/boards/{key}/"): WRITE | {409},
+    ("get", "/api/v1/games/{slug}/boards/{key}/scores/"): PUBLIC_READ,
+    ("post", "/api/v1/games/{slug}/boards/{key}/scores/"): WRITE | {409, 429} | BODY,
+    ("get", "/api/v1/games/{slug}/boards/{key}/scores/{id}/"): PUBLIC_READ,
+    ("delete", "/api/v1/games/{slug}/boards/{key}/scores/{id}/"): WRITE,
+    ("get", "/api/v1/games/{slug}/boards/{key}/leaderboard/"): PUBLIC_READ,
+    ("get", "/api/v1/games/{slug}/boards/{key}/leaderboard/me/"): PUBLIC_READ,
+    ("get", "/api/v1/games/{slug}/boards/{key}/leaderboard/users/{username}/"): PUBLIC_READ,
 }
 
 
@@ -266,7 +278,8 @@ def test_reads_list_no_body_or_conflict_errors(schema):
 def test_every_rate_limited_answer_documents_retry_after(schema):
     limited = [operation for _, _, operation in operations(schema) if "429" in operation["responses"]]
 
-    assert len(limited) == 3
+    # Sign-in, sign-up, and a submission on a game's and on a board's path.
+    assert len(limited) == 4
     for operation in limited:
         header = operation["responses"]["429"]["headers"]["Retry-After"]
         assert header["required"] is True
