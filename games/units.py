@@ -1,6 +1,7 @@
 """How a game shows its scores: by the unit its metadata names.
 
-`{"unit": "ms"}` (or `"s"`) shows values as a time (`68772` → `1:08.772`);
+`{"unit": "ms"}` names the default board's unit, `{"units": {"time-trial":
+"ms"}}` another board's. `ms` (or `s`) shows values as a time (`68772` → `1:08.772`);
 any other unit follows the number (`1,250 points`); no unit, the number
 alone, with thousands separators. The live page's script has the same rules
 (realtime/static/realtime/live.js, `formatScore`); a test holds them equal.
@@ -15,9 +16,14 @@ TIME_UNITS = {"ms": 1, "s": 1000}
 UNIT_MAX_LENGTH = 20
 
 
-def score_unit(metadata: Any) -> str | None:
-    """The unit a game's (later a board's) metadata names, or None."""
-    unit = metadata.get("unit") if isinstance(metadata, dict) else None
+def score_unit(metadata: Any, board_key: str = "default") -> str | None:
+    """The unit a game's metadata names for one of its boards, or None."""
+    if not isinstance(metadata, dict):
+        return None
+    units = metadata.get("units")
+    unit = units.get(board_key) if isinstance(units, dict) else None
+    if unit is None and board_key == "default":
+        unit = metadata.get("unit")
     if not isinstance(unit, str) or not unit.strip():
         return None
     return unit.strip()[:UNIT_MAX_LENGTH]

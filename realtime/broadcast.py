@@ -16,32 +16,45 @@ from realtime import messages
 from realtime.groups import game_group
 from realtime.hub import BROADCAST
 from realtime.selectors import top_ten
+from scores.models import Board
 
 logger = logging.getLogger(__name__)
 
 
 def score_accepted(
-    *, game: Game, score: dict, rank: int, personal_best: bool, previous_best: int | None, top_ten_changed: bool
+    *, board: Board, score: dict, rank: int, personal_best: bool, previous_best: int | None, top_ten_changed: bool
 ) -> None:
-    """Tell every socket watching `game` about a new score (`score` in wire
-    form, as in the 201) and, when it changed, the new top 10, in that order."""
-    texts = [messages.score(game.slug, score, rank, personal_best=personal_best, previous_best=previous_best)]
+    """Tell every socket watching the board's game about a new score (`score`
+    in wire form, as in the 201) and, when it changed, the board's new top
+    10, in that order."""
+    game = board.game
+    texts = [(messages.score(game.slug, score, rank, personal_best=personal_best, previous_best=previous_best), None)]
     if top_ten_changed:
-        texts.append(messages.leaderboard(game.slug, top_ten(game)))
+        texts.append(_top_ten_message(board))
     _send(game, texts)
 
 
-def leaderboard_changed(*, game: Game) -> None:
-    _send(game, [messages.leaderboard(game.slug, top_ten(game))])
+def leaderboard_changed(*, board: Board) -> None:
+    _send(board.game, [_top_ten_message(board)])
 
 
-def _send(game: Game, texts: list[str]) -> None:
+def _top_ten_message(board: Board) -> tuple[str, str]:
+    """A board's top 10, for the sockets that watch that board."""
+    return messages.leaderboard(board.game.slug, board.key, top_ten(board)), board.key
+
+
+def _send(game: Game, texts: list[tuple[str, str | None]]) -> None:
+    """Send each text to the game's sockets, in order: all of them, or only
+    those watching the board named beside it."""
     group = game_group(game.pk)
     layer = get_channel_layer()
 
     async def send_in_order():
-        for text in texts:
-            await layer.group_send(group, {"type": BROADCAST, "group": group, "text": text})
+        for text, board_key in texts:
+            event = {"type": BROADCAST, "group": group, "text": text}
+            if board_key is not None:
+                event["board"] = board_key
+            await layer.group_send(group, event)
 
     try:
         if isinstance(layer, InMemoryChannelLayer):

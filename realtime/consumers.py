@@ -7,6 +7,7 @@ import contextlib
 import json
 import time
 import uuid
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,6 +19,8 @@ from realtime import messages
 from realtime.hub import RealtimeUnavailable, get_hub, lobby_counts
 from realtime.presence import TooManySockets, socket_slot
 from realtime.selectors import top_ten
+from scores.boards import board_by_key
+from scores.models import DEFAULT_BOARD
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -56,6 +59,7 @@ class PodiumConsumer(AsyncWebsocketConsumer):
     # The per-process hub holds the channel-layer membership; a socket needs
     # no channel of its own (see realtime.hub).
     channel_layer_alias = None
+    board_key = DEFAULT_BOARD
 
     async def __call__(self, scope, receive, send):
         self.connection_id = uuid.uuid4().hex
@@ -151,10 +155,13 @@ class GameConsumer(PodiumConsumer):
             await self.close(CLOSE_UNAUTHORIZED)
             return
         try:
-            game = await database_sync_to_async(game_by_slug)(self.scope["url_route"]["kwargs"]["slug"])
+            game, board = await database_sync_to_async(_game_and_board)(
+                self.scope["url_route"]["kwargs"]["slug"], _board_key(self.scope)
+            )
         except NotFound:
             await self.close(CLOSE_NOT_FOUND)
             return
+        self.board_key = board.key
         user = self.scope["user"]
         self.game = game  # from here on, leave() undoes whatever attach() did
         try:
@@ -171,7 +178,7 @@ class GameConsumer(PodiumConsumer):
         except RealtimeUnavailable:
             await self.close(CLOSE_TRY_AGAIN_LATER)
             return
-        leaderboard = await database_sync_to_async(top_ten)(game)
+        leaderboard = await database_sync_to_async(top_ten)(board)
         await self.send(text_data=messages.snapshot(game.slug, update.count, leaderboard))
         await self.start_deliveries()
         # Counts announced while the snapshot was being made may be newer
@@ -181,6 +188,18 @@ class GameConsumer(PodiumConsumer):
     async def leave(self) -> None:
         if self.game is not None:
             await get_hub().detach(self, game_id=self.game.pk)
+
+
+def _board_key(scope) -> str:
+    """`?board=KEY`: the board whose top 10 the socket is sent (`default`)."""
+    keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("board")
+    return keys[-1] if keys else DEFAULT_BOARD
+
+
+def _game_and_board(slug: str, key: str):
+    """The game and its board, or NotFound for unknown and archived ones."""
+    game = game_by_slug(slug)
+    return game, board_by_key(game, key)
 
 
 class LobbyConsumer(PodiumConsumer):

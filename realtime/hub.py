@@ -49,6 +49,7 @@ class RealtimeUnavailable(Exception):
 
 class Recipient(Protocol):
     connection_id: str
+    board_key: str  # the board whose top 10 the socket is sent
 
     async def deliver(self, text: str) -> None: ...
 
@@ -219,6 +220,8 @@ class Hub:
         else:
             game_id = int(group.rsplit(".", 1)[1])
             recipients = [socket for socket, _user, _slot in self.sockets.get(game_id, {}).values()]
+            if (board_key := event.get("board")) is not None:  # one board's top 10: its watchers only
+                recipients = [socket for socket in recipients if socket.board_key == board_key]
         for socket in recipients:
             await socket.deliver(text)
 

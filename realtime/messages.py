@@ -35,6 +35,7 @@ def score(slug: str, score_object: dict, rank: int, *, personal_best: bool, prev
         {
             "type": "score",
             "game": slug,
+            "board": score_object["board"],
             "score": score_object,
             "rank": rank,
             "personalBest": personal_best,
@@ -43,8 +44,8 @@ def score(slug: str, score_object: dict, rank: int, *, personal_best: bool, prev
     )
 
 
-def leaderboard(slug: str, entries: list[dict]) -> str:
-    return encode({"type": "leaderboard", "game": slug, "leaderboard": entries})
+def leaderboard(slug: str, board: str, entries: list[dict]) -> str:
+    return encode({"type": "leaderboard", "game": slug, "board": board, "leaderboard": entries})
 
 
 def lobby_snapshot(counts: list[tuple[str, PlayerCount]]) -> str:

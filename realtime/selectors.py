@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from config.api.query import PageRequest
 from config.api.rendering import to_camel_case
-from games.models import Game
 from games.selectors import listed_games
-from scores.models import Period
+from scores.models import Board, Period
 from scores.selectors import leaderboard_page
 from scores.serializers import EntrySerializer
 
 TOP = PageRequest(page=1, limit=10)
 
 
-def top_ten(game: Game) -> list[dict]:
-    """The all-time top 10 as the wire shows entries (camelCase)."""
-    entries = leaderboard_page(game=game, period=Period.ALL, page=TOP).entries
+def top_ten(board: Board) -> list[dict]:
+    """A board's all-time top 10 as the wire shows entries (camelCase)."""
+    entries = leaderboard_page(board=board, period=Period.ALL, page=TOP).entries
     return to_camel_case(EntrySerializer(entries, many=True).data)
 
 

@@ -10,6 +10,8 @@ from games.selectors import game_by_slug, listed_games
 from games.units import score_unit
 from realtime.presence import player_counts
 from realtime.selectors import top_ten
+from scores.boards import board_by_key, boards_of_games, listed_boards
+from scores.models import DEFAULT_BOARD
 
 # Pages run only our own script and styles; sockets go back to this host.
 CONTENT_SECURITY_POLICY = (
@@ -31,8 +33,20 @@ def game_live(request, slug: str):
         game = game_by_slug(slug)
     except NotFound:
         raise Http404("No such game.") from None
+    key = request.GET.get("board", DEFAULT_BOARD)
+    try:
+        board = board_by_key(game, key)
+    except NotFound:
+        raise Http404("No such board.") from None
     count = player_counts([game.pk])[game.pk]
-    context = {"game": game, "count": count, "leaderboard": top_ten(game), "unit": score_unit(game.metadata)}
+    context = {
+        "game": game,
+        "board": board,
+        "boards": list(listed_boards(game=game)),
+        "count": count,
+        "leaderboard": top_ten(board),
+        "unit": score_unit(game.metadata, board.key),
+    }
     return _page(request, "realtime/live.html", context)
 
 
@@ -40,5 +54,6 @@ def game_live(request, slug: str):
 def lobby(request):
     games = list(listed_games().order_by("-created_at", "-pk"))
     counts = player_counts([game.pk for game in games])
-    rows = [{"game": game, "count": counts[game.pk]} for game in games]
+    boards = boards_of_games([game.pk for game in games])
+    rows = [{"game": game, "count": counts[game.pk], "boards": boards.get(game.pk, [])} for game in games]
     return _page(request, "realtime/lobby.html", {"rows": rows})

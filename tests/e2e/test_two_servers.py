@@ -18,7 +18,7 @@ TTL_SECONDS = 3
 HEARTBEAT_SECONDS = TTL_SECONDS / 3
 # Messages between processes cross Redis and a 0.25 s coalescing window.
 PROMPTLY = 5.0
-SCORE_KEYS = {"id", "game", "user", "value", "metadata", "createdAt"}
+SCORE_KEYS = {"id", "game", "board", "user", "value", "subscore", "metadata", "createdAt"}
 
 
 @pytest.fixture
@@ -105,6 +105,7 @@ async def test_a_score_posted_to_one_server_reaches_a_socket_on_the_other(two_se
     assert scored == {
         "type": "score",
         "game": game.slug,
+        "board": "default",
         "score": accepted["score"],
         "rank": 1,
         "personalBest": True,

@@ -89,3 +89,53 @@ def test_the_live_page_shows_values_by_the_games_unit(client):
     assert '<td class="value">1:08.772</td>' in timed
     assert 'data-unit="ms"' in timed  # for the script, which formats what arrives live the same way
     assert '<td class="value">250,000 points</td>' in counted
+
+
+def _board(game, **fields) -> str:
+    response = bearer_client(game.owner).post(f"/api/v1/games/{game.slug}/boards/", fields)
+    assert response.status_code == 201, response.content
+    return response.json()["data"]["key"]
+
+
+def test_the_live_page_shows_a_board_by_its_key(client):
+    game = GameFactory(slug="arena", name="Arena", metadata={"units": {"laps": "ms"}})
+    key = _board(game, key="laps", name="Lap times", score_order="asc")
+    player = UserFactory(username="ann")
+    bearer_client(player).post(f"/api/v1/games/arena/boards/{key}/scores/", {"value": 68772})
+    bearer_client(player).post("/api/v1/games/arena/scores/", {"value": 5})
+
+    html = client.get("/games/arena/live/", {"board": key}).content.decode()
+
+    assert 'data-board="laps"' in html
+    assert "Lap times · Top 10" in html
+    assert "1:08.772" in html  # the board's own unit
+    assert '<td class="value">5</td>' not in html  # not the default board's entry
+    assert 'href="?board=default"' in html  # the other boards, one click away
+    default = client.get("/games/arena/live/").content.decode()
+    assert '<td class="value">5</td>' in default
+    assert 'href="?board=laps"' in default
+
+
+def test_the_live_page_of_an_unknown_or_archived_board_is_a_404(client):
+    game = GameFactory(slug="arena")
+    key = _board(game, name="Old")
+    assert bearer_client(game.owner).delete(f"/api/v1/games/arena/boards/{key}/").status_code == 204
+
+    assert client.get("/games/arena/live/", {"board": key}).status_code == 404
+    assert client.get("/games/arena/live/", {"board": "nothing"}).status_code == 404
+    assert client.get("/games/arena/live/", {"board": "Not a key!"}).status_code == 404
+
+
+def test_the_games_page_lists_each_games_boards(client):
+    game = GameFactory(slug="arena", name="Arena")
+    _board(game, key="laps", name="Lap times")
+    archived = _board(game, key="old", name="Old")
+    bearer_client(game.owner).delete(f"/api/v1/games/arena/boards/{archived}/")
+    GameFactory(slug="solo", name="Solo")  # only its default board: no list
+
+    html = client.get("/games/").content.decode()
+
+    assert 'href="/games/arena/live/?board=laps">Lap times</a>' in html
+    assert 'href="/games/arena/live/?board=default">' in html
+    assert "?board=old" not in html
+    assert "/games/solo/live/?board=" not in html

@@ -76,7 +76,7 @@ async def open_socket(
     if user is not None:
         token = (await sync_to_async(issue_tokens)(user=user)).access
     if token is not None:
-        path = f"{path}?token={token}"
+        path = f"{path}{'&' if '?' in path else '?'}token={token}"
     headers = list(headers or [])
     if not any(name == b"host" for name, _value in headers):
         headers.insert(0, (b"host", b"testserver"))
@@ -86,8 +86,9 @@ async def open_socket(
     return connected, Socket(communicator)
 
 
-async def watch(game, **kwargs) -> tuple[Socket, dict]:
-    """A socket on the game's channel and its snapshot."""
-    connected, socket = await open_socket(f"/ws/games/{game.slug}/", **kwargs)
+async def watch(game, board: str | None = None, **kwargs) -> tuple[Socket, dict]:
+    """A socket on the game's channel (watching `board`'s top 10) and its snapshot."""
+    query = f"?board={board}" if board is not None else ""
+    connected, socket = await open_socket(f"/ws/games/{game.slug}/{query}", **kwargs)
     assert connected
     return socket, await socket.receive_type("snapshot")

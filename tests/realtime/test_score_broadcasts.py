@@ -37,13 +37,14 @@ async def test_every_accepted_score_is_broadcast_with_the_full_score_and_rank(ga
     assert message == {
         "type": "score",
         "game": "arena",
+        "board": "default",
         "score": data["score"],
         "rank": data["rank"],
         # What happened to the player's best, as the 201 says it.
         "personalBest": data["personalBest"],
         "previousBest": data["previousBest"],
     }
-    assert set(message["score"]) == {"id", "game", "user", "value", "metadata", "createdAt"}
+    assert set(message["score"]) == {"id", "game", "board", "user", "value", "subscore", "metadata", "createdAt"}
     await watcher.close()
 
 

@@ -6,6 +6,8 @@
   const root = document.getElementById("live");
   if (!root) return;
   const slug = root.dataset.slug;
+  const boardKey = root.dataset.board || "default";
+  const operator = root.dataset.operator || "best";
   const players = document.getElementById("players");
   const connections = document.getElementById("connections");
   const board = document.getElementById("leaderboard");
@@ -66,18 +68,28 @@
 
   // "ada scored 1:08.772 — new best: rank 3", or, when the score did not
   // beat the player's best, "ada scored 1:12.000 — best stays 1:08.772, rank 3".
+  // On a sum board "ada added 5 — total 120, rank 3"; on a latest board
+  // "ada scored 40 — rank 3".
   function showScore(message) {
-    const who = message.score.user.username + " scored " + formatScore(message.score.value);
+    const value = message.score.value;
+    const previous = message.previousBest;
+    const hasPrevious = previous !== null && previous !== undefined;
+    let who = message.score.user.username + " scored " + formatScore(value);
     let what = "new best: rank " + message.rank;
-    if (!message.personalBest && message.previousBest !== null && message.previousBest !== undefined) {
-      what = "best stays " + formatScore(message.previousBest) + ", rank " + message.rank;
+    if (operator === "sum") {
+      who = message.score.user.username + " added " + formatScore(value);
+      what = "total " + formatScore((hasPrevious ? previous : 0) + value) + ", rank " + message.rank;
+    } else if (operator === "latest") {
+      what = "rank " + message.rank;
+    } else if (!message.personalBest && hasPrevious) {
+      what = "best stays " + formatScore(previous) + ", rank " + message.rank;
     }
     latest.textContent = who + " \u2014 " + what;
     latest.hidden = false;
   }
 
   window.PodiumSocket.connect(
-    "/ws/games/" + encodeURIComponent(slug) + "/",
+    "/ws/games/" + encodeURIComponent(slug) + "/?board=" + encodeURIComponent(boardKey),
     function (message) {
       if (message.type === "snapshot") {
         showCounts(message);
@@ -86,7 +98,7 @@
         showCounts(message);
       } else if (message.type === "leaderboard") {
         showBoard(message.leaderboard);
-      } else if (message.type === "score") {
+      } else if (message.type === "score" && message.board === boardKey) {
         showScore(message);
       }
     },
