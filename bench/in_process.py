@@ -42,7 +42,8 @@ from config.api.query import PageRequest
 from games import dashboard
 from games.models import Game
 from scores import ranking, selectors
-from scores.models import Best, Score
+from scores.boards import default_board
+from scores.models import Best, Board, Score
 
 PLAYER_NAME = "bench-p{:07d}"
 WS_GAME = "bench-ws"
@@ -64,9 +65,11 @@ def status(*, scores: int, players: int, games: int, scale_boards: list[int]) ->
         for size in scale_boards
         if size in scale_found
     }
+    sum_boards = Board.objects.filter(game__slug__in=slugs, key="kills", operator="sum").count()
     expected_players = max([players, *scale_boards])
     ready = (
         found_games == set(slugs)
+        and sum_boards == len(slugs)
         and scale_found == sorted(scale_boards)
         and seeded_scores == scores
         and bench_players >= expected_players
@@ -79,6 +82,7 @@ def status(*, scores: int, players: int, games: int, scale_boards: list[int]) ->
         "seededScores": seeded_scores,
         "benchPlayers": bench_players,
         "boardEntries": boards,
+        "sumBoards": sum_boards,
     }
 
 
@@ -101,8 +105,8 @@ def passwords(*, count: int, password: str) -> dict:
 def ws_game() -> dict:
     owner = User.objects.get(username="bench-owner")
     old = list(Game.objects.filter(slug=WS_GAME).values_list("pk", flat=True))
-    Best.objects.filter(game_id__in=old).delete()
-    Score.objects.filter(game_id__in=old).delete()
+    for model in (Best, Score, Board):
+        model.objects.filter(game_id__in=old).delete()
     Game.objects.filter(pk__in=old).delete()
     game = Game.objects.create(slug=WS_GAME, name="Bench websockets", owner=owner)
     return {"slug": game.slug, "id": game.pk}
@@ -129,7 +133,7 @@ def _timed(call) -> tuple[float, object]:
     return (time.perf_counter_ns() - started) / 1e6, result
 
 
-def _time_board(game: Game, user_ids: list[int], middle: PageRequest, warmup: int) -> dict:
+def _time_board(board: Board, user_ids: list[int], middle: PageRequest, warmup: int) -> dict:
     """Rank lookups and the middle page, timed warm.
 
     One untimed pass looks up every sampled player first: a lookup reads the
@@ -138,16 +142,16 @@ def _time_board(game: Game, user_ids: list[int], middle: PageRequest, warmup: in
     timing the first reads would measure the page cache, not the board.
     """
     for user_id in user_ids:
-        selectors.leaderboard_entry(game=game, period="all", user_id=user_id)
+        selectors.leaderboard_entry(board=board, period="all", user_id=user_id)
     for _ in range(warmup):
-        selectors.leaderboard_page(game=game, period="all", page=middle)
+        selectors.leaderboard_page(board=board, period="all", page=middle)
     lookups, pages, missing, short_pages = [], [], 0, 0
     for user_id in user_ids:
-        elapsed, entry = _timed(lambda uid=user_id: selectors.leaderboard_entry(game=game, period="all", user_id=uid))
+        elapsed, entry = _timed(lambda uid=user_id: selectors.leaderboard_entry(board=board, period="all", user_id=uid))
         lookups.append(elapsed)
         missing += entry is None
     for _ in user_ids:
-        elapsed, page = _timed(lambda: selectors.leaderboard_page(game=game, period="all", page=middle))
+        elapsed, page = _timed(lambda: selectors.leaderboard_page(board=board, period="all", page=middle))
         pages.append(elapsed)
         short_pages += len(page.entries) != middle.limit
     return {
@@ -167,10 +171,11 @@ def rank_timing(*, scale_boards: list[int], samples: int, warmup: int, seed: int
         ids = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
         user_ids = [ids[name] for name in names]
         middle = PageRequest(page=size // 2 // 100 + 1, limit=100)
-        redis = _time_board(game, user_ids, middle, warmup)
+        board = default_board(game)
+        redis = _time_board(board, user_ids, middle, warmup)
         # The same selectors with Redis ignored: the PostgreSQL fallback.
         with mock.patch.object(ranking, "enabled", return_value=False):
-            database = _time_board(game, user_ids, middle, min(warmup, 5))
+            database = _time_board(board, user_ids, middle, min(warmup, 5))
         results[str(size)] = {
             "entries": size,
             "middlePage": middle.page,

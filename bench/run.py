@@ -67,6 +67,7 @@ PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_PASSWORD = "bench-Podium-password-1"  # set on a few bench players only, in the bench database
 TOKEN_USERS = 50
 SUBMIT_GAME = "bench-08"
+SUM_BOARD = "kills"  # seed_bench gives every bench game this `sum` board
 READ_GAME = "bench-00"
 IN_PROCESS = "import runpy; runpy.run_path('bench/in_process.py', run_name='__main__')"
 
@@ -635,8 +636,12 @@ class Bench:
             ),
         ]
 
-    def submit_scenario(self) -> Scenario:
-        path = f"/api/v1/games/{SUBMIT_GAME}/scores/"
+    def submit_scenario(self, key: str = "submit", board: str | None = None, largest: int = 10**9 - 1) -> Scenario:
+        """Submissions to SUBMIT_GAME's default board or to one of its others
+        (values 1 to `largest`)."""
+        board_path = f"games/{SUBMIT_GAME}" + (f"/boards/{board}" if board else "")
+        path = f"/api/v1/{board_path}/scores/"
+        where = f"the {board} board of {SUBMIT_GAME}" if board else SUBMIT_GAME
 
         def sample(count):
             return [
@@ -647,17 +652,17 @@ class Bench:
                         "Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}",
                         "Idempotency-Key": f"{self.run_id}-probe-{secrets.token_hex(6)}",
                     },
-                    {"value": random.randrange(1, 10**9), "metadata": {"bench": "probe"}},
+                    {"value": random.randrange(1, largest + 1), "metadata": {"bench": "probe"}},
                 )
                 for i in range(count)
             ]
 
         return Scenario(
-            "submit",
-            f"Score submission to {SUBMIT_GAME} by {TOKEN_USERS} signed-in players, unique Idempotency-Keys",
+            key,
+            f"Score submission to {where} by {TOKEN_USERS} signed-in players, unique Idempotency-Keys",
             "/",
             script="submit.lua",
-            script_args=[SUBMIT_GAME, str(self.token_file), self.run_id + "-{nonce}"],
+            script_args=[board_path, str(self.token_file), f"{self.run_id}-{key}-{{nonce}}", str(largest)],
             sample=sample,
             check=lambda a: None if a.status == 201 else f"answered {a.status}: {str(a.data)[:200]}",
         )
@@ -748,6 +753,7 @@ class Bench:
         for scenario in self.read_scenarios():
             self.run_http(scenario)
         self.run_http(self.submit_scenario())
+        self.run_http(self.submit_scenario("submit_sum", board=SUM_BOARD, largest=100))
         if not self.args.skip_ws:
             self.websockets()
         self.redis_down()

@@ -9,6 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html, format_html_join
 
 from config.errors import AppError
 from games import charts, services
@@ -16,8 +17,8 @@ from games.dashboard import PLAYER_HOURS, SUBMISSION_HOURS, TOP_ENTRIES, game_da
 from games.models import Game
 from realtime.presence import player_counts
 from scores import ranking
-from scores.models import Score
-from scores.rebuild import rebuild_game
+from scores.models import Best, Board, Period, Score
+from scores.rebuild import rebuild_boards
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -72,7 +73,7 @@ class GameAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["owner"]
-    readonly_fields = ["archived_at", "created_at", "updated_at"]
+    readonly_fields = ["boards", "archived_at", "created_at", "updated_at"]
     actions = ["activate", "deactivate", "archive", "restore", "rebuild_leaderboards"]
     ordering = ["-created_at", "-id"]
 
@@ -107,6 +108,44 @@ class GameAdmin(admin.ModelAdmin):
     @admin.display(description="scores", ordering="score_total")
     def score_count(self, game):
         return f"{game.score_total:,}"
+
+    @admin.display(description="boards")
+    def boards(self, game):
+        """The game's boards, with how many players each ranks (all time), in
+        one query. Boards are made and changed through the API (§9), whose
+        services keep the default board and the game in step."""
+        if game.pk is None:
+            return "The default board is made with the game."
+        entries = (
+            Best.objects.filter(board=OuterRef("pk"), period=Period.ALL)
+            .order_by()
+            .values("board")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        rows = Board.objects.filter(game=game).annotate(
+            entry_total=Coalesce(Subquery(entries, output_field=IntegerField()), 0)
+        )
+        return format_html(
+            '<table class="podium-boards"><thead><tr><th>key</th><th>name</th><th>operator</th><th>best is</th>'
+            "<th>subscore</th><th>entries</th><th>status</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        board.key,
+                        board.name,
+                        board.operator,
+                        "lowest" if board.score_order == "asc" else "highest",
+                        {"asc": "lower first", "desc": "higher first"}.get(board.subscore_order, "none"),
+                        f"{board.entry_total:,}",
+                        "archived" if board.is_archived else "listed",
+                    )
+                    for board in rows.order_by("key")
+                ),
+            ),
+        )
 
     @admin.display(description="best", ordering="score_order")
     def best_is(self, game):
@@ -193,7 +232,7 @@ class GameAdmin(admin.ModelAdmin):
             self.message_user(request, "Redis is not configured: leaderboards are read from the database.")
             return
         try:
-            rebuilt = sum(rebuild_game(game) for game in queryset)
+            rebuilt = rebuild_boards(list(Board.objects.filter(game__in=queryset, archived_at__isnull=True)))
         except ranking.RankingUnavailable:
             self.message_user(request, "Redis is not answering; try again later.", messages.ERROR)
             return

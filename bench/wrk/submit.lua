@@ -1,15 +1,17 @@
 -- POST a score as signed-in players, rotating over their access tokens, each
 -- request with its own Idempotency-Key (so every one makes a new score).
--- wrk ... -s submit.lua URL -- <game slug> <file with one token a line> <unique run id>
+-- wrk ... -s submit.lua URL -- <board path> <file with one token a line> <unique run id> <largest value>
+-- (the board path is games/<slug> or games/<slug>/boards/<key>)
 dofile("report.lua")
 
-local path, tokens, run_id
+local path, tokens, run_id, largest
 local counter = 0
 
 function init(args)
-  path = "/api/v1/games/" .. args[1] .. "/scores/"
+  path = "/api/v1/" .. args[1] .. "/scores/"
   tokens = read_lines(args[2])
   run_id = args[3]
+  largest = tonumber(args[4])
   seed_random()
 end
 
@@ -20,6 +22,6 @@ function request()
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("%s-%d-%d", run_id, thread_id or 0, counter),
   }
-  local body = string.format('{"value":%d,"metadata":{"bench":"wrk"}}', math.random(1, 999999999))
+  local body = string.format('{"value":%d,"metadata":{"bench":"wrk"}}', math.random(1, largest))
   return wrk.format("POST", path, headers, body)
 end

@@ -13,10 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from games.admin import GameAdmin
 from games.models import Game
 from realtime.presence import PlayerCount
-from scores import ranking
-from scores.periods import ALL_TIME_START, Board
 from tests.conftest import bearer_client
 from tests.factories import GameFactory, UserFactory
+from tests.leaderboards.playing import redis_key
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +235,7 @@ def test_rebuilding_leaderboards_restores_a_lost_board(admin_client, private_red
     response = run_action(admin_client, "rebuild_leaderboards", [game])
 
     assert "Rebuilt 4 leaderboard(s)" in response.content.decode()
-    assert private_redis.client().zcard(ranking.board_key(Board(game.pk, "all", ALL_TIME_START))) == 1
+    assert private_redis.client().zcard(redis_key(game)) == 1
 
 
 def test_a_studio_member_is_not_an_operator(client):
@@ -250,3 +249,23 @@ def test_the_studio_group_exists_and_may_create_games():
     studio = Group.objects.get(name="Studio")
 
     assert list(studio.permissions.values_list("codename", flat=True)) == ["add_game"]
+
+
+def test_the_change_page_lists_the_games_boards_with_their_entry_counts(admin_client):
+    game = GameFactory(slug="arena")
+    owner = bearer_client(game.owner)
+    assert owner.post("/api/v1/games/arena/boards/", {"key": "laps", "name": "Lap <b>times</b>"}).status_code == 201
+    assert owner.post("/api/v1/games/arena/boards/", {"key": "old", "name": "Old"}).status_code == 201
+    owner.delete("/api/v1/games/arena/boards/old/")
+    for player in UserFactory.create_batch(3):
+        bearer_client(player).post("/api/v1/games/arena/boards/laps/scores/", {"value": 5})
+        bearer_client(player).post("/api/v1/games/arena/boards/laps/scores/", {"value": 9})
+
+    html = admin_client.get(f"/admin/games/game/{game.pk}/change/").content.decode()
+    rows = re.findall(r"<tr><td>([a-z-]+)</td><td>(.*?)</td>.*?<td>([0-9,]+)</td><td>(\w+)</td></tr>", html)
+
+    assert rows == [
+        ("default", "Default", "0", "listed"),
+        ("laps", "Lap &lt;b&gt;times&lt;/b&gt;", "3", "listed"),
+        ("old", "Old", "0", "archived"),
+    ]

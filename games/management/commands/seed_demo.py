@@ -9,6 +9,8 @@ from django.db import transaction
 from accounts.models import User
 from games.models import Game, ScoreOrder
 from games.services import create_game
+from scores.boards import create_board, default_board
+from scores.models import Operator
 from scores.services import submit_score
 
 # Demo accounts are for a laptop: never run seed_demo against production.
@@ -23,7 +25,7 @@ GAMES = [
         "score_order": ScoreOrder.DESC,
         "min_score": 0,
         "max_score": 1_000_000,
-        "metadata": {"genre": "arcade", "maxLevel": 12},
+        "metadata": {"genre": "arcade", "maxLevel": 12, "units": {"sector-7": "ms", "asteroids": "asteroids"}},
     },
     {
         "slug": "speed-run",
@@ -35,6 +37,22 @@ GAMES = [
         "metadata": {"genre": "platformer", "unit": "ms"},
     },
 ]
+
+
+# More boards of Space Race: a time trial (lowest time first; among equal
+# times, more rings collected first) and a running total.
+BOARDS = {
+    "space-race": [
+        {
+            "key": "sector-7",
+            "name": "Sector 7 time trial",
+            "score_order": ScoreOrder.ASC,
+            "subscore_order": ScoreOrder.DESC,
+            "min_score": 1,
+        },
+        {"key": "asteroids", "name": "Asteroids destroyed", "operator": Operator.SUM, "min_score": 0},
+    ]
+}
 
 
 class Command(BaseCommand):
@@ -50,17 +68,27 @@ class Command(BaseCommand):
             owner.groups.add(Group.objects.get_or_create(name="Studio")[0])
             players = [_user(name) for name in PLAYERS]
             games = [create_game(owner=owner, **spec) for spec in GAMES]
-        for game in games:
+            boards = [default_board(game) for game in games]
+            for game in games:
+                boards += [create_board(game=game, **spec) for spec in BOARDS.get(game.slug, [])]
+        for board in boards:
             for player in players:
                 for _attempt in range(rng.randint(1, 4)):
-                    if game.score_order == ScoreOrder.DESC:
-                        value = rng.randrange(1_000, 250_000, 10)
-                    else:
-                        value = rng.randrange(45_000, 180_000)
-                    submit_score(game=game, user=player, value=value, metadata={"demo": True})
+                    submit_score(board=board, user=player, metadata={"demo": True}, **_demo_score(board, rng))
         self.stdout.write(
-            f"Loaded {len(games)} games and {len(players)} players (password {DEMO_PASSWORD!r}) with their scores."
+            f"Loaded {len(games)} games with {len(boards)} boards and {len(players)} players "
+            f"(password {DEMO_PASSWORD!r}) with their scores."
         )
+
+
+def _demo_score(board, rng: random.Random) -> dict:
+    if board.operator == Operator.SUM:
+        return {"value": rng.randrange(1, 40), "subscore": None}
+    subscore = rng.randrange(0, 50) if board.has_subscore else None
+    if board.score_order == ScoreOrder.DESC:
+        return {"value": rng.randrange(1_000, 250_000, 10), "subscore": subscore}
+    # Times rounded to the second, so that equal times (and the subscore) show.
+    return {"value": rng.randrange(45, 180) * 1000, "subscore": subscore}
 
 
 def _user(username: str) -> User:

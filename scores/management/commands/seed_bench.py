@@ -20,10 +20,11 @@ from tqdm import tqdm
 from accounts.models import User
 from games.models import Game, ScoreOrder
 from scores import ranking
-from scores.models import Best, IdempotencyRecord, Score
-from scores.rebuild import rebuild_game
+from scores.models import DEFAULT_BOARD, Best, Board, IdempotencyRecord, Operator, Score
+from scores.rebuild import rebuild_boards
 
 BENCH_PREFIX = "bench"
+SUM_BOARD = "kills"
 PERIOD_STARTS = {
     "all": "DATE '1970-01-01'",
     "day": "(s.created_at AT TIME ZONE 'UTC')::date",
@@ -91,7 +92,7 @@ class Command(BaseCommand):
         )
         old = list(Game.objects.filter(slug__startswith=f"{BENCH_PREFIX}-").values_list("pk", flat=True))
         with transaction.atomic():
-            for model in (Best, Score):
+            for model in (Best, Score, Board):
                 model.objects.filter(game_id__in=old).delete()
             Game.objects.filter(pk__in=old).delete()
             IdempotencyRecord.objects.filter(user__username__startswith=f"{BENCH_PREFIX}-p").delete()
@@ -105,6 +106,10 @@ class Command(BaseCommand):
                 )
                 for index in range(count)
             ]
+            # And a running total on each, empty until the bench adds to it.
+            Board.objects.bulk_create(
+                Board(game=game, key=SUM_BOARD, name="Kills", operator=Operator.SUM) for game in games
+            )
             return games + [
                 Game.objects.create(slug=f"{BENCH_PREFIX}-scale-{size}", name=f"Bench scale {size:,}", owner=owner)
                 for size in scale_sizes
@@ -129,13 +134,14 @@ class Command(BaseCommand):
         now = timezone.now()
         span = int(timedelta(days=days).total_seconds() * 1_000_000)
         with self._progress(count, "scores") as bar, connection.cursor() as cursor:
-            columns = "game_id, user_id, value, metadata, created_at"
+            columns = "game_id, board_id, user_id, value, metadata, created_at"
+            boards = _default_board_ids(games)
             with cursor.copy(f"COPY {Score._meta.db_table} ({columns}) FROM STDIN") as copy:
                 for index in range(count):
                     game = games[rng.randrange(len(games))]
                     value = rng.randrange(1, 1_000_000_000)
                     created = now - timedelta(microseconds=rng.randrange(span))
-                    copy.write_row([game.pk, rng.choice(player_ids), value, "{}", created])
+                    copy.write_row([game.pk, boards[game.pk], rng.choice(player_ids), value, "{}", created])
                     if index % 10_000 == 0:
                         bar.update(min(10_000, count - index))
 
@@ -144,11 +150,12 @@ class Command(BaseCommand):
         now = timezone.now()
         span = int(timedelta(days=days).total_seconds() * 1_000_000)
         with self._progress(len(player_ids), game.slug) as bar, connection.cursor() as cursor:
-            columns = "game_id, user_id, value, metadata, created_at"
+            columns = "game_id, board_id, user_id, value, metadata, created_at"
+            board_id = _default_board_ids([game])[game.pk]
             with cursor.copy(f"COPY {Score._meta.db_table} ({columns}) FROM STDIN") as copy:
                 for index, player_id in enumerate(player_ids):
                     created = now - timedelta(microseconds=rng.randrange(span))
-                    copy.write_row([game.pk, player_id, rng.randrange(1, 1_000_000_000), "{}", created])
+                    copy.write_row([game.pk, board_id, player_id, rng.randrange(1, 1_000_000_000), "{}", created])
                     if index % 10_000 == 0:
                         bar.update(min(10_000, len(player_ids) - index))
 
@@ -163,15 +170,15 @@ class Command(BaseCommand):
                 cursor.execute(
                     f"""
                     INSERT INTO {Best._meta.db_table}
-                        (game_id, user_id, period, period_start, value, rank_key, achieved_at)
-                    SELECT DISTINCT ON (s.game_id, s.user_id, {start})
-                        s.game_id, s.user_id, %s, {start}, s.value,
-                        CASE WHEN g.score_order = 'desc' THEN -s.value ELSE s.value END,
+                        (game_id, board_id, user_id, period, period_start, value, rank_key, achieved_at)
+                    SELECT DISTINCT ON (s.board_id, s.user_id, {start})
+                        s.game_id, s.board_id, s.user_id, %s, {start}, s.value,
+                        CASE WHEN b.score_order = 'desc' THEN -s.value ELSE s.value END,
                         s.created_at
-                    FROM {Score._meta.db_table} s JOIN {Game._meta.db_table} g ON g.id = s.game_id
+                    FROM {Score._meta.db_table} s JOIN {Board._meta.db_table} b ON b.id = s.board_id
                     WHERE s.game_id = ANY(%s)
-                    ORDER BY s.game_id, s.user_id, {start},
-                        CASE WHEN g.score_order = 'desc' THEN -s.value ELSE s.value END, s.created_at
+                    ORDER BY s.board_id, s.user_id, {start},
+                        CASE WHEN b.score_order = 'desc' THEN -s.value ELSE s.value END, s.created_at
                     """,  # noqa: S608 - fixed SQL fragments of ours; values are parameters
                     [period, game_ids],
                 )
@@ -188,6 +195,10 @@ class Command(BaseCommand):
         with self._progress(len(games), "redis") as bar:
             rebuilt = 0
             for game in games:
-                rebuilt += rebuild_game(game)
+                rebuilt += rebuild_boards(list(Board.objects.filter(game=game)))
                 bar.update()
         return rebuilt
+
+
+def _default_board_ids(games) -> dict[int, int]:
+    return dict(Board.objects.filter(game__in=games, key=DEFAULT_BOARD).values_list("game_id", "pk"))
