@@ -33,7 +33,7 @@ def create_game(*, owner: User, name: str, slug: str | None = None, **fields: An
     refuse_inverted_bounds(fields.get("min_score"), fields.get("max_score"))
     if slug is not None:
         return _insert(Game(owner=owner, name=name, slug=slug, **fields), explicit_slug=True)
-    base = (slugify(name) or "game")[: SLUG_MAX - 6].strip("-") or "game"
+    base = slug_base(name, fallback="game", max_length=SLUG_MAX)
     # Each lost race means another request just took a slug: with k
     # requests for one name at once, the last one succeeds within k tries.
     for _attempt in range(SLUG_ATTEMPTS):
@@ -54,7 +54,12 @@ def check_game_changes(*, game: Game, changes: dict[str, Any]) -> None:
     unknown = set(changes) - OPERATOR_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    if "score_order" in changes and changes["score_order"] != game.score_order and game.scores.exists():
+    if (
+        "score_order" in changes
+        and changes["score_order"] != game.score_order
+        and game.scores.filter(board__key="default").exists()
+    ):
+        # The game's order is its default board's: fixed once that board has scores.
         raise Conflict.for_field("scoreOrder", "The score order cannot change once the game has scores.")
     refuse_inverted_bounds(changes.get("min_score", game.min_score), changes.get("max_score", game.max_score))
 
@@ -108,6 +113,17 @@ def _insert(game: Game, *, explicit_slug: bool) -> Game:
             raise Conflict.for_field("slug", "This slug is already taken.") from None
         raise _SlugTaken from None
     return game
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug_base(name: str, *, fallback: str, max_length: int) -> str:
+    """A slug made from a name (lowercase letters and digits joined by single
+    hyphens: Django's slugify keeps underscores, which the slug rule does
+    not), short enough for a `-N` suffix; `fallback` when nothing is left."""
+    words = _NOT_SLUG.sub("-", slugify(name)).strip("-")
+    return words[: max_length - 6].strip("-") or fallback
 
 
 def free_slug(base: str, taken: set[str]) -> str:

@@ -16,7 +16,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 
 from config.errors import Conflict, NotFound
 from games.models import Game
@@ -122,12 +121,12 @@ def create_board(*, game: Game, name: str, key: str | None = None, **fields: Any
     """Create a board. Without a key one is made from the name, with -2, -3…
     added until it is free; an explicit key that is taken is a Conflict on
     `key` (archived boards keep theirs)."""
-    from games.services import free_slug, refuse_inverted_bounds  # games.services never imports scores
+    from games.services import free_slug, refuse_inverted_bounds, slug_base  # games.services never imports scores
 
     refuse_inverted_bounds(fields.get("min_score"), fields.get("max_score"))
     if key is not None:
         return _insert(Board(game=game, name=name, key=key, **fields), explicit_key=True)
-    base = (slugify(name) or "board")[: BOARD_KEY_MAX - 6].strip("-") or "board"
+    base = slug_base(name, fallback="board", max_length=BOARD_KEY_MAX)
     for _attempt in range(KEY_ATTEMPTS):
         taken = set(Board.objects.filter(game=game, key__startswith=base).values_list("key", flat=True))
         board = Board(game=game, name=name, key=free_slug(base, taken), **fields)

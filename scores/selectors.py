@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from accounts.selectors import user_ids_by_usernames, usernames_by_id
@@ -283,6 +284,7 @@ def _friends_from_database(board: Board, period: BoardPeriod, usernames: list[st
     count of rows ahead of it (the ranking index serves every count)."""
     ops = connection.ops
     table, users = Best._meta.db_table, User._meta.db_table
+    names = sorted({name.lower() for name in usernames})
     with connection.cursor() as cursor:
         cursor.execute(
             # The table names are ours; every value is a parameter.
@@ -292,9 +294,10 @@ def _friends_from_database(board: Board, period: BoardPeriod, usernames: list[st
             "AND (o.rank_key, o.subrank_key, o.achieved_at, o.user_id) "
             "< (b.rank_key, b.subrank_key, b.achieved_at, b.user_id)) + 1 "
             f"FROM {table} b JOIN {users} u ON u.id = b.user_id "
-            "WHERE b.board_id = %s AND b.period = %s AND b.period_start = %s AND LOWER(u.username) = ANY(%s) "
+            "WHERE b.board_id = %s AND b.period = %s AND b.period_start = %s "
+            f"AND LOWER(u.username) IN ({', '.join(['%s'] * len(names))}) "
             "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id",
-            [period.board_id, period.period, ops.adapt_datefield_value(period.start), [n.lower() for n in usernames]],
+            [period.board_id, period.period, ops.adapt_datefield_value(period.start), *names],
         )
         rows = cursor.fetchall()
     return [
@@ -304,7 +307,14 @@ def _friends_from_database(board: Board, period: BoardPeriod, usernames: list[st
             username=username,
             value=board.value_of(rank_key),
             subscore=board.subscore_of(subrank_key),
-            achieved_at=achieved_at,
+            achieved_at=_moment(achieved_at),
         )
         for user_id, username, rank_key, subrank_key, achieved_at, rank in rows
     ]
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A timestamp from raw SQL: SQLite gives it as text, without a zone."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)

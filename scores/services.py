@@ -160,7 +160,11 @@ def _refuse(board: Board, value: int, subscore: int | None) -> None:
 
 
 def _fingerprint(board: Board, value: int, subscore: int | None, metadata: dict[str, Any]) -> str:
-    body = {"board": board.pk, "value": value, "subscore": subscore, "metadata": metadata}
+    if board.is_default and subscore is None:
+        # As before boards: a retry sent across the upgrade still replays.
+        body = {"game": board.game_id, "value": value, "metadata": metadata}
+    else:
+        body = {"board": board.pk, "value": value, "subscore": subscore, "metadata": metadata}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

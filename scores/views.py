@@ -176,12 +176,13 @@ class BoardViewSet(GameScopedMixin, mixins.ListModelMixin, viewsets.GenericViewS
     game_first = False
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # The game (a 404 for unknown and archived ones) before permissions
-        # are asked; the board only on a board's own path.
+        # The game and, on a board's own path, the board (a 404 for unknown
+        # and archived ones) before credentials and permissions are asked:
+        # an archived board is a 404 to everyone.
         self.game  # noqa: B018
         if "board_key" in self.kwargs:
             self.board  # noqa: B018
+        super().initial(request, *args, **kwargs)
 
     def get_queryset(self):
         return boards.listed_boards(game=self.game)
@@ -478,10 +479,21 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         """A page of the board. Pages within the top 100 are cached as bytes;
         entries are built without serializers (hot paths make hundreds)."""
-        lookup = _cached_page(request, self.game.pk, self.board.pk)
+        # The page cache's version is read before the game and the board:
+        # a change to either that commits in between has bumped it, so a
+        # page built from the old game or board is never stored under the
+        # new version. (Ids never change; a process that has not met the
+        # board yet looks it up first, and does not store.)
+        game_id = known_game_id(self.kwargs["game_slug"])
+        board_id = boards.known_board_id(game_id, self.kwargs.get("board_key", DEFAULT_BOARD)) if game_id else None
+        storable = board_id is not None
+        lookup = _cached_page(request, game_id, board_id) if storable else None
+        board = self.board  # the game and the board, or their 404
+        if lookup is None:
+            lookup = _cached_page(request, self.game.pk, board.pk)
         if lookup.body is not None:
             return json_response(lookup.body)
-        page, read = lookup.page, {"board": self.board, "period": lookup.period, "at": lookup.at, "now": lookup.now}
+        page, read = lookup.page, {"board": board, "period": lookup.period, "at": lookup.at, "now": lookup.now}
         if lookup.users is None:
             found = selectors.leaderboard_page(page=page, **read)
             entries, total = found.entries, found.total
@@ -490,7 +502,7 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
             entries, total = friends[page.offset : page.offset + page.limit], len(friends)
         meta = {**page.meta(total), **period_meta(lookup.window, lookup.now)}
         body = envelope_bytes([entry_wire(entry) for entry in entries], meta)
-        if lookup.version is not None:
+        if lookup.version is not None and storable:
             page_cache.store(lookup.window, page, lookup.version, body)
         return json_response(body)
 

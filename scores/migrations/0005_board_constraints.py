@@ -4,6 +4,8 @@ PostgreSQL then trusts instead of scanning), foreign keys added NOT VALID
 and validated afterwards, indexes built CONCURRENTLY and the new unique
 constraint adopted from its index."""
 
+import importlib
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -23,6 +25,25 @@ def _required_board(table: str) -> list[str]:
     ]
 
 
+def default_boards_again(apps, schema_editor):
+    # Scores and games that processes still running the previous release
+    # wrote after 0004 finished get their board now, before the columns
+    # become required.
+    importlib.import_module("scores.migrations.0004_default_boards").default_boards(apps, schema_editor)
+
+
+# A failed CREATE INDEX CONCURRENTLY leaves an invalid index behind, which
+# IF NOT EXISTS would then keep: drop it first, so that a retry builds it.
+_DROP_INVALID_UNIQUE_INDEX = """
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE c.relname = 'scores_best_one_per_player_and_period' AND NOT i.indisvalid) THEN
+    DROP INDEX scores_best_one_per_player_and_period;
+  END IF;
+END $$
+"""
+
+
 def _board_field(related_name: str):
     return models.ForeignKey(
         db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name=related_name, to="scores.board"
@@ -35,6 +56,7 @@ class Migration(migrations.Migration):
     dependencies = [("scores", "0004_default_boards")]
 
     operations = [
+        migrations.RunPython(default_boards_again, migrations.RunPython.noop, elidable=False),
         OnPostgresSQL(
             [
                 migrations.AlterField(model_name="score", name="board", field=_board_field("scores")),
@@ -70,6 +92,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             [
+                _DROP_INVALID_UNIQUE_INDEX,
                 "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS scores_best_one_per_player_and_period "
                 "ON scores_best (board_id, period, period_start, user_id)",
                 "ALTER TABLE scores_best ADD CONSTRAINT scores_best_one_per_player_and_period "

@@ -260,6 +260,11 @@ def test_archiving_hides_the_board_and_everything_under_it(as_owner, api):
     assert as_owner.get(BOARDS + "monaco/leaderboard/me/").status_code == 404
     assert as_owner.post(BOARDS + "monaco/scores/", {"value": 6}, format="json").status_code == 404
     assert as_owner.delete(BOARDS + "monaco/").status_code == 404
+    # To everyone: not a 401 or 403 that would say the board is still there.
+    stranger = bearer_client(UserFactory())
+    for client in (api, stranger):
+        assert client.patch(BOARDS + "monaco/", {"name": "Mine"}, format="json").status_code == 404
+        assert client.delete(BOARDS + "monaco/").status_code == 404
 
 
 def test_the_default_board_cannot_be_deleted(as_owner, api):
@@ -300,3 +305,20 @@ def test_an_unknown_board_is_a_404(api, game):
 
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "No such board."
+
+
+def test_a_key_made_from_a_name_keeps_to_the_slug_rule(as_owner, api):
+    # Django's slugify keeps underscores; the key rule (and the URL) does not.
+    board = made(as_owner, name="Lap_1 __Fast__")
+    assert board["key"] == "lap-1-fast"
+    assert api.get(BOARDS + "lap-1-fast/leaderboard/").status_code == 200
+    assert made(as_owner, name="___")["key"] == "board"
+
+
+def test_scores_on_another_board_leave_the_games_order_free(as_owner, api):
+    made(as_owner, key="laps", name="Laps")
+    assert as_owner.post(BOARDS + "laps/scores/", {"value": 5}, format="json").status_code == 201
+
+    assert as_owner.patch("/api/v1/games/racer/", {"scoreOrder": "asc"}, format="json").status_code == 200
+    assert api.get(BOARDS + "default/").json()["data"]["scoreOrder"] == "asc"
+    assert as_owner.patch(BOARDS + "laps/", {"scoreOrder": "asc"}, format="json").status_code == 409

@@ -8,7 +8,7 @@ from tests.boards.boards import entries_of, make_board, post_to, submit_to
 from tests.factories import GameFactory, UserFactory
 from tests.leaderboards.playing import refused_field
 
-pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+pytestmark = pytest.mark.django_db
 
 MAX_SAFE = 2**53 - 1
 SUNDAY_LATE = "2031-03-09T23:00:00Z"  # the last hour of a day and of an ISO week

@@ -12,7 +12,7 @@ from tests.boards.boards import board_url, make_board, submit_to
 from tests.factories import GameFactory, UserFactory
 from tests.leaderboards.playing import _credentials, _shared_client, refused_field
 
-pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+pytestmark = pytest.mark.django_db
 
 TUESDAY = "2031-03-04T12:00:00Z"  # in the week of Monday March 3rd
 NEXT_TUESDAY = "2031-03-11T12:00:00Z"
@@ -49,7 +49,7 @@ def refused(response) -> tuple[str, str]:
     return detail["field"], detail["message"]
 
 
-@pytest.fixture(params=["redis", "postgresql"])
+@pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.redis), "postgresql"])
 def read_path(request, monkeypatch):
     """Each test on both read paths: Redis, and PostgreSQL alone."""
     if request.param == "postgresql":
@@ -204,6 +204,7 @@ def test_a_hundred_friends_are_allowed(game, players):
     assert ranked(ok(read(game, users=",".join(names)))) == [(1, "ann", 5)]
 
 
+@pytest.mark.redis
 def test_friends_take_one_redis_round_trip_and_one_query(game, players, django_assert_max_num_queries):
     from django_redis import get_redis_connection
 

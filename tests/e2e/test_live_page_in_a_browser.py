@@ -11,6 +11,8 @@ import pytest
 from websockets.sync.client import connect
 
 from accounts.services import issue_tokens
+from scores.boards import create_board
+from scores.models import Operator
 from tests.e2e.browser import (
     HTML_GAME_NAME,
     HTML_USERNAME,
@@ -19,7 +21,7 @@ from tests.e2e.browser import (
     expect,
     screenshot,
 )
-from tests.e2e.live_servers import submit_score
+from tests.e2e.live_servers import call, submit_score
 from tests.factories import GameFactory, UserFactory
 
 
@@ -133,6 +135,39 @@ def test_a_time_trial_shows_its_milliseconds_as_times(server, browser):
         "ada scored 1:10.000 \u2014 best stays 1:08.772, rank 1", timeout=WITHIN_MS
     )
     screenshot(page, "live-page-time-trial.png")
+
+
+def test_a_boards_live_page_follows_that_board_only(server, browser, game):
+    """Issue 12: /games/{slug}/live/?board=KEY shows that board's top 10 and
+    its scores; a score on another board of the game changes nothing there."""
+    create_board(game=game, key="kills", name="Kills", operator=Operator.SUM)
+    ada = access_token(UserFactory(username="ada"))
+    page = browser.open(f"{live_url(server, game.slug)}?board=kills")
+    expect_live(page)
+    expect(page.locator("#board-name")).to_contain_text("Kills")
+
+    call("POST", f"{server.url}/api/v1/games/{game.slug}/boards/kills/scores/", token=ada, body={"value": 5})
+    call("POST", f"{server.url}/api/v1/games/{game.slug}/boards/kills/scores/", token=ada, body={"value": 7})
+    expect_board(page, [["1", "ada", "12"]])
+    expect(page.locator("#latest")).to_have_text("ada added 7 \u2014 total 12, rank 1", timeout=WITHIN_MS)
+
+    # Everything the page shows from here on is recorded.
+    page.evaluate(
+        """() => {
+        window.shown = [];
+        const record = () => window.shown.push(document.getElementById("live").innerText);
+        new MutationObserver(record).observe(document.getElementById("live"), {subtree: true, childList: true,
+            characterData: true});
+    }"""
+    )
+    submit_score(server, game.slug, token=ada, value=900)  # the default board
+    call("POST", f"{server.url}/api/v1/games/{game.slug}/boards/kills/scores/", token=ada, body={"value": 1})
+    expect_board(page, [["1", "ada", "13"]])
+    expect(page.locator("#latest")).to_have_text("ada added 1 \u2014 total 13, rank 1", timeout=WITHIN_MS)
+    # The default board's score and top 10 came first, and never showed.
+    assert not [text for text in page.evaluate("window.shown") if "900" in text]
+    assert browser.console_errors == browser.failed_loads == []
+    screenshot(page, "live-page-sum-board.png")
 
 
 def test_a_username_written_as_html_shows_as_text(server, browser, game):
