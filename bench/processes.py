@@ -105,8 +105,8 @@ class Process:
         self._log_file.close()
 
 
-def _proc_stat(pid: str) -> tuple[int, str, int] | None:
-    """(process group, command name, CPU ticks so far) of a live process."""
+def _proc_stat(pid: str) -> tuple[int, str, int, int] | None:
+    """(process group, command name, CPU ticks so far, parent pid) of a live process."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             raw = stat.read()
@@ -114,10 +114,10 @@ def _proc_stat(pid: str) -> tuple[int, str, int] | None:
         return None
     name = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
-    return int(fields[2]), name, int(fields[11]) + int(fields[12])
+    return int(fields[2]), name, int(fields[11]) + int(fields[12]), int(fields[1])
 
 
-def processes_now() -> dict[int, tuple[int, str, int]]:
+def processes_now() -> dict[int, tuple[int, str, int, int]]:
     found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit() and (stat := _proc_stat(entry)) is not None:
@@ -144,7 +144,7 @@ class GroupWatcher(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.wait(self.interval):
-            alive = {pid for pid, (pgid, _, _) in processes_now().items() if pgid == self.pgid}
+            alive = {pid for pid, (pgid, *_rest) in processes_now().items() if pgid == self.pgid}
             for pid in alive - self.members.keys():
                 self.members[pid] = _command_line(pid)
             for pid in [pid for pid in self.members if pid not in alive]:
@@ -177,13 +177,13 @@ class CpuMeter:
         me = os.getpid()
         spent: dict[str, float] = {"wall": round(time.monotonic() - self.started, 2)}
         busiest: dict[str, float] = {}
-        for pid, (pgid, name, ticks) in after.items():
+        for pid, (_pgid, name, ticks, _ppid) in after.items():
             if pid == me:
                 continue
-            used = (ticks - self.before.get(pid, (0, "", 0))[2]) / self.tick
+            used = (ticks - self.before.get(pid, (0, "", 0, 0))[2]) / self.tick
             if used <= 0:
                 continue
-            label = labels.get(pgid) or ("postgresql" if name.startswith("postgres") else "others")
+            label = _label(pid, after, labels) or ("postgresql" if name.startswith("postgres") else "others")
             spent[label] = spent.get(label, 0.0) + used
             if label == "others":
                 busiest[f"{name}[{pid}]"] = busiest.get(f"{name}[{pid}]", 0.0) + used
@@ -194,6 +194,21 @@ class CpuMeter:
         if busiest:
             top = sorted(busiest.items(), key=lambda item: -item[1])[:3]
             self.result["othersTop"] = {key: round(value, 2) for key, value in top}
+
+
+def _label(pid: int, processes: dict[int, tuple[int, str, int, int]], labels: dict[int, str]) -> str | None:
+    """The label of the measured group a process belongs to, through its
+    ancestors: deploy/serve starts each server with setsid, in a group (and
+    session) of its own, under the bench's process group for deploy/serve."""
+    for _depth in range(32):
+        found = processes.get(pid)
+        if found is None:
+            return None
+        pgid, _name, _ticks, parent = found
+        if pgid in labels:
+            return labels[pgid]
+        pid = parent
+    return None
 
 
 class Processes(contextlib.AbstractContextManager):

@@ -55,6 +55,7 @@ HTTP_HEADERS = [
     "non-2xx",
     "x /healthz",
     "x bare",
+    "server CPU ms/req",
 ]
 
 
@@ -72,6 +73,7 @@ def http_row(result: dict, ceilings: dict) -> list:
         result["non2xx"],
         fmt(ratio(result["rps"], ceilings.get("healthz")), 3),
         fmt(ratio(result["rps"], ceilings.get("bare")), 3),
+        fmt(result.get("serverCpuMsPerRequest"), 3),
     ]
 
 

@@ -535,6 +535,9 @@ class Bench:
                 )
             result.update(measured)
             result["cpuSeconds"] = cpu.result
+            if cpu.result.get("server") is not None and measured.get("requests"):
+                # The most stable figure on a noisy machine (issue #13).
+                result["serverCpuMsPerRequest"] = round(cpu.result["server"] * 1000 / measured["requests"], 3)
             result["probes"] = probes
             if warmup:
                 result["warmup"] = {k: warmup[k] for k in ("requests", "rps", "p99Ms", "errors", "non2xx", "statuses")}
