@@ -43,7 +43,8 @@ from games import dashboard
 from games.models import Game
 from scores import ranking, selectors
 from scores.boards import default_board
-from scores.models import Best, Board, Score
+from scores.management.commands.seed_bench import SUM_BOARD
+from scores.models import Best, Board, Operator, Score
 
 PLAYER_NAME = "bench-p{:07d}"
 WS_GAME = "bench-ws"
@@ -65,7 +66,7 @@ def status(*, scores: int, players: int, games: int, scale_boards: list[int]) ->
         for size in scale_boards
         if size in scale_found
     }
-    sum_boards = Board.objects.filter(game__slug__in=slugs, key="kills", operator="sum").count()
+    sum_boards = Board.objects.filter(game__slug__in=slugs, key=SUM_BOARD, operator=Operator.SUM).count()
     expected_players = max([players, *scale_boards])
     ready = (
         found_games == set(slugs)

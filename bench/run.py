@@ -67,7 +67,7 @@ PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_PASSWORD = "bench-Podium-password-1"  # set on a few bench players only, in the bench database
 TOKEN_USERS = 50
 SUBMIT_GAME = "bench-08"
-SUM_BOARD = "kills"  # seed_bench gives every bench game this `sum` board
+SUM_BOARD = "kills"  # seed_bench.SUM_BOARD (this file runs outside Django): every bench game's `sum` board
 READ_GAME = "bench-00"
 IN_PROCESS = "import runpy; runpy.run_path('bench/in_process.py', run_name='__main__')"
 
