@@ -98,6 +98,11 @@ redis_breaker = CircuitBreaker(
 
 
 def _record(exc: BaseException) -> None:
+    """Count one failure per wait: a timeout of the handshake inside connect()
+    passes through read_response and then connect, and is one wait."""
+    if getattr(exc, "_podium_counted", False):
+        return
+    exc._podium_counted = True  # type: ignore[attr-defined]
     redis_breaker.failure(at_once=isinstance(exc, (RedisTimeoutError, TimeoutError)))
 
 
