@@ -64,6 +64,11 @@ def bump(game_id: int) -> None:
         _redis().eval(_BUMP, 1, _version_key(game_id), time.time_ns())
 
 
+def bump_in(pipe, game_id: int) -> None:
+    """bump(), as one more command of a Redis pipeline the caller sends."""
+    pipe.eval(_BUMP, 1, _version_key(game_id), time.time_ns())
+
+
 def lookup(game_id: int, board: BoardPeriod, page: PageRequest) -> tuple[int | None, bytes | None]:
     """(the game's current version, the page's bytes cached for it or None), in one round trip."""
     version_key, page_key = _version_key(game_id), _page_key(board, page)

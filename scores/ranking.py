@@ -19,12 +19,13 @@ of truth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 
 from scores.periods import BoardPeriod
@@ -274,15 +275,32 @@ def record_entry(board: BoardPeriod, *, user_id: int, entry: StoredEntry) -> Non
         _scripts(client).record(keys=_keys(board), args=_record_args(board, user_id, entry))
 
 
-def record_entries(entries: dict[BoardPeriod, StoredEntry], *, user_id: int) -> None:
-    """record_entry for several periods of one player, in one round trip."""
+def record_entries(
+    entries: dict[BoardPeriod, StoredEntry],
+    *,
+    user_id: int,
+    rank_in: BoardPeriod | None = None,
+    also: Callable[[Pipeline], None] | None = None,
+) -> int | None:
+    """record_entry for several periods of one player and, with `rank_in`,
+    their 1-based rank on that board after them (None when the board is not
+    built or has no entry of theirs), in one round trip; `also` may add
+    commands of its own to that round trip."""
     client = _client()
-    script = _scripts(client).record
+    scripts = _scripts(client)
     with _redis_call():
         pipe = client.pipeline(transaction=False)
         for board, entry in entries.items():
-            script(keys=_keys(board), args=_record_args(board, user_id, entry), client=pipe)
-        pipe.execute()
+            scripts.record(keys=_keys(board), args=_record_args(board, user_id, entry), client=pipe)
+        if rank_in is not None:
+            scripts.around(keys=[*_keys(rank_in), board_key(rank_in, "built")], args=[user_id, 0], client=pipe)
+        if also is not None:
+            also(pipe)
+        results = pipe.execute()
+    if rank_in is None:
+        return None
+    found = results[len(entries)]
+    return found[0] + 1 if found[0] >= 0 else None
 
 
 def remove_entry(board: BoardPeriod, *, user_id: int) -> None:

@@ -153,11 +153,14 @@ def rank_of_new_entry(*, period: BoardPeriod, user_id: int, best: Best) -> int:
 
 
 def rank_of_existing_entry(*, period: BoardPeriod, user_id: int) -> int | None:
-    """The rank of a user's committed entry (None if they have none)."""
+    """The rank of a user's committed entry (None if they have none). Redis
+    may lack an entry for a moment while a rebuild catches up: PostgreSQL
+    answers then."""
     if ranking.enabled() and period not in stale_boards():
         try:
             own, _ = ranking.around(period, user_id=user_id, radius=0)
-            return own.rank if own else None
+            if own is not None:
+                return own.rank
         except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
             pass
     best = _best_row(period, user_id)

@@ -5,6 +5,14 @@ board's four current periods (one upsert that applies the board's operator:
 keep the better, take the newest, or add) and, with an `Idempotency-Key`,
 the stored response. Redis and the caches follow after the commit, so a
 rollback leaves nothing behind in them.
+
+On PostgreSQL the transaction is one SQL statement (data-modifying CTEs:
+the entry before, the score, the upserts, and a refusal that takes them all
+back), sent with its lock, BEGIN and COMMIT in one round trip (psycopg's
+pipeline mode); then one Redis round trip records the entries, reads the
+player's rank and bumps the page version. With an Idempotency-Key the rank
+is read before the commit, since the stored response carries it. SQLite,
+the embedded default, writes the same rows in steps.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
@@ -29,7 +37,7 @@ from scores import page_cache, ranking, selectors
 from scores.models import Best, Board, IdempotencyRecord, Operator, Period, Score
 from scores.periods import BoardPeriod, period_start, periods_at
 from scores.ranking import StoredEntry
-from scores.rebuild import mark_stale
+from scores.rebuild import mark_stale, stale_boards
 from scores.serializers import submission_wire
 
 logger = logging.getLogger(__name__)
@@ -79,15 +87,13 @@ def submit_score(
     raise Conflict("This Idempotency-Key is in use; retry.")
 
 
-@transaction.atomic
 def _submit_once(board, user, value, subscore, metadata, idempotency_key, fingerprint) -> SubmissionResult:
-    _lock_player(board, user)
     _refuse_unacceptable(board, value, subscore, replay=(user, idempotency_key, fingerprint))
-    result, changed = _record_submission(board, user, value, subscore, metadata)
-    if idempotency_key:
-        _claim_key(user, idempotency_key, fingerprint, result)
-    transaction.on_commit(lambda: _publish(board, result, changed), robust=True)
-    return result
+    submission = _Submission(board, user, value, subscore, metadata, now=timezone.now())
+    claim = (idempotency_key, fingerprint) if idempotency_key else None
+    if connection.vendor == "postgresql":
+        return _submit_in_one_statement(submission, claim)
+    return _submit_in_steps(submission, claim)
 
 
 def delete_score(*, score: Score) -> None:
@@ -181,13 +187,166 @@ def _int4(number: int) -> int:
     return (number + 2**31) % 2**32 - 2**31
 
 
-def _record_submission(
-    board: Board, user: User, value: int, subscore: int | None, metadata: dict[str, Any]
-) -> tuple[SubmissionResult, dict[BoardPeriod, StoredEntry]]:
-    """Store the score and the entries it changes; returns the 201 and, for
-    each changed period, the entry Redis must learn after commit."""
-    now = timezone.now()
-    periods = periods_at(board.pk, now)
+@dataclass(frozen=True)
+class _Submission:
+    board: Board
+    user: User
+    value: int
+    subscore: int | None
+    metadata: dict[str, Any]
+    now: datetime
+
+    @property
+    def periods(self) -> list[BoardPeriod]:
+        return periods_at(self.board.pk, self.now)
+
+    def score(self, pk: int) -> Score:
+        return Score(
+            pk=pk,
+            game_id=self.board.game_id,
+            board=self.board,
+            user=self.user,
+            value=self.value,
+            subscore=self.subscore,
+            metadata=self.metadata,
+            created_at=self.now,
+        )
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What a submission stored: the score, the player's all-time entry
+    before it (value, rank_key, subrank_key) and the entries it changed."""
+
+    score: Score
+    previous: tuple[int, int, int] | None
+    changed: dict[BoardPeriod, StoredEntry]
+
+    def result(self, board: Board, all_time: BoardPeriod, *, rank: int) -> SubmissionResult:
+        entry = self.changed.get(all_time)
+        improved = entry is not None and (
+            self.previous is None or (entry.rank_key, entry.subrank_key) < self.previous[1:]
+        )
+        body = submission_wire(
+            score=self.score,
+            board=board,
+            rank=rank,
+            personal_best=improved,
+            previous_best=self.previous[0] if self.previous else None,
+        )
+        return SubmissionResult(body=body, replayed=False)
+
+    def rank_from_the_stores(self, all_time: BoardPeriod, user_id: int) -> int:
+        """The player's all-time rank, asked of Redis or PostgreSQL apart from the write."""
+        entry = self.changed.get(all_time)
+        if entry is not None:
+            return selectors.rank_of_new_entry(period=all_time, user_id=user_id, best=entry)
+        return selectors.rank_of_existing_entry(period=all_time, user_id=user_id)
+
+
+def _too_large() -> ValidationFailed:
+    return ValidationFailed.for_field(
+        "value", f"This would take the total beyond ±{MAX_SAFE_INTEGER}; nothing was stored."
+    )
+
+
+# --- PostgreSQL: one statement ------------------------------------------------------
+
+# podium_refuse() raises it (migration 0006): the statement's writes are undone.
+_REFUSED = "PD001"
+_UNIQUE_VIOLATION = "23505"
+
+
+def _submit_in_one_statement(submission: _Submission, claim: tuple[str, str] | None) -> SubmissionResult:
+    board, user, periods = submission.board, submission.user, submission.periods
+    lock = ("SELECT pg_advisory_xact_lock(%s, %s)", [_int4(board.pk), _int4(user.pk)])
+    statement = _submission_statement(submission, periods)
+
+    def before_commit(cursor, rows) -> tuple[_Written, SubmissionResult]:
+        written = _written(submission, periods, rows)
+        result = written.result(board, periods[0], rank=written.rank_from_the_stores(periods[0], user.pk))
+        if claim:
+            _claim_key(cursor, user, *claim, result)
+        return written, result
+
+    try:
+        if connection.in_atomic_block:  # a caller's transaction (tests, scripts): the same SQL, in steps
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(*lock)
+                cursor.execute(*statement)
+                written, result = before_commit(cursor, cursor.fetchall())
+            transaction.on_commit(lambda: _publish(board, written, result, all_time=periods[0]), robust=True)
+            return result
+        connection.ensure_connection()
+        pg = connection.connection
+        result = None
+        with connection.wrap_database_errors, pg.pipeline():
+            with pg.transaction():
+                pg.execute(*lock)
+                cursor = pg.cursor()
+                cursor.execute(*statement)
+                if claim:  # the stored response needs the rank before the commit
+                    written, result = before_commit(pg.cursor(), cursor.fetchall())
+            if result is None:  # BEGIN, lock, statement and COMMIT went in one round trip
+                written = _written(submission, periods, cursor.fetchall())
+        return _publish(board, written, result, all_time=periods[0])
+    except DatabaseError as exc:
+        state = getattr(exc.__cause__, "sqlstate", None)
+        if state == _REFUSED:
+            raise _too_large() from None
+        if state == _UNIQUE_VIOLATION and claim:
+            raise _KeyTaken from None
+        raise
+
+
+def _submission_statement(submission: _Submission, periods: list[BoardPeriod]) -> tuple[str, list]:
+    """The statement that stores a submission and returns, in each row, the
+    score's id, the all-time entry before (value, rank_key, subrank_key) and
+    one entry it wrote (period, rank_key, subrank_key, version)."""
+    board, user = submission.board, submission.user
+    upsert, upsert_params = _entries_upsert(board, user, periods, submission)
+    refusal = ""
+    if board.operator == Operator.SUM:  # a total beyond the safe range writes fewer entries
+        refusal = (
+            f"WHERE CASE WHEN (SELECT COUNT(*) FROM entries) = {len(periods)} THEN TRUE "  # noqa: S608 - a count
+            "ELSE podium_refuse('total beyond the safe integer range') END"
+        )
+    sql = (
+        f"WITH previous AS (SELECT value, rank_key, subrank_key FROM {Best._meta.db_table} "  # noqa: S608 - our tables; values are parameters
+        "WHERE board_id = %s AND period = %s AND period_start = %s AND user_id = %s), "
+        f"score AS (INSERT INTO {Score._meta.db_table} (game_id, board_id, user_id, value, subscore, metadata, "
+        "created_at) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) RETURNING id), "
+        f"entries AS ({upsert}) "
+        "SELECT score.id, previous.value, previous.rank_key, previous.subrank_key, "
+        "entries.period, entries.rank_key, entries.subrank_key, entries.version "
+        f"FROM score LEFT JOIN previous ON TRUE LEFT JOIN entries ON TRUE {refusal}"
+    )
+    all_time = periods[0]
+    params = [board.pk, all_time.period, all_time.start, user.pk]
+    params += [board.game_id, board.pk, user.pk, submission.value, submission.subscore]
+    params += [json.dumps(submission.metadata), submission.now, *upsert_params]
+    return sql, params
+
+
+def _written(submission: _Submission, periods: list[BoardPeriod], rows) -> _Written:
+    by_name = {period.period: period for period in periods}
+    first = rows[0]
+    return _Written(
+        score=submission.score(first[0]),
+        previous=tuple(first[1:4]) if first[1] is not None else None,
+        changed={
+            by_name[row[4]]: StoredEntry(row[5], row[6], submission.now, row[7]) for row in rows if row[4] is not None
+        },
+    )
+
+
+# --- SQLite: the same rows, in steps -------------------------------------------------
+
+
+@transaction.atomic
+def _submit_in_steps(submission: _Submission, claim: tuple[str, str] | None) -> SubmissionResult:
+    """SQLite serialises write transactions itself (BEGIN IMMEDIATE)."""
+    board, user, periods = submission.board, submission.user, submission.periods
     all_time = periods[0]
     previous = (
         Best.objects.filter(board=board, user=user, period=Period.ALL, period_start=all_time.start)
@@ -195,29 +354,31 @@ def _record_submission(
         .first()
     )
     score = Score.objects.create(
-        game_id=board.game_id, board=board, user=user, value=value, subscore=subscore, metadata=metadata, created_at=now
-    )
-    changed = _upsert_entries(board, user, periods, value=value, subscore=subscore, achieved_at=now)
-    if board.operator == Operator.SUM and len(changed) < len(periods):
-        # Rolls back the score too: nothing is stored.
-        raise ValidationFailed.for_field(
-            "value", f"This would take the total beyond ±{MAX_SAFE_INTEGER}; nothing was stored."
-        )
-    entry = changed.get(all_time)
-    if entry is not None:
-        rank = selectors.rank_of_new_entry(period=all_time, user_id=user.pk, best=entry)
-        improved = previous is None or (entry.rank_key, entry.subrank_key) < previous[1:]
-    else:
-        rank = selectors.rank_of_existing_entry(period=all_time, user_id=user.pk)
-        improved = False
-    body = submission_wire(
-        score=score,
+        game_id=board.game_id,
         board=board,
-        rank=rank,
-        personal_best=improved,
-        previous_best=previous[0] if previous else None,
+        user=user,
+        value=submission.value,
+        subscore=submission.subscore,
+        metadata=submission.metadata,
+        created_at=submission.now,
     )
-    return SubmissionResult(body=body, replayed=False), changed
+    sql, params = _entries_upsert(board, user, periods, submission)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if board.operator == Operator.SUM and len(rows) < len(periods):
+            raise _too_large()  # rolls back the score too: nothing is stored
+        by_name = {period.period: period for period in periods}
+        written = _Written(
+            score=score,
+            previous=previous,
+            changed={by_name[row[0]]: StoredEntry(row[1], row[2], submission.now, row[3]) for row in rows},
+        )
+        result = written.result(board, all_time, rank=written.rank_from_the_stores(all_time, user.pk))
+        if claim:
+            _claim_key(cursor, user, *claim, result)
+    transaction.on_commit(lambda: _publish(board, written, result, all_time=all_time), robust=True)
+    return result
 
 
 # How each operator changes an existing entry (`scores_best`) with a new
@@ -244,20 +405,15 @@ _OPERATOR_UPDATES = {
 }
 
 
-def _upsert_entries(
-    board: Board,
-    user: User,
-    periods: list[BoardPeriod],
-    *,
-    value: int,
-    subscore: int | None,
-    achieved_at: datetime,
-) -> dict[BoardPeriod, StoredEntry]:
-    """Insert or change the player's entry in each period by the board's
-    operator, in one statement; returns the entries it wrote."""
+def _entries_upsert(board: Board, user: User, periods: list[BoardPeriod], submission: _Submission) -> tuple[str, list]:
+    """The statement that inserts or changes the player's entry in each period
+    by the board's operator, returning (period, rank_key, subrank_key,
+    version) of each entry it wrote."""
     ops = connection.ops
     table = Best._meta.db_table
+    value, subscore = submission.value, submission.subscore
     rank_key, subrank_key = board.rank_key(value), board.subrank_key(subscore)
+    achieved_at = ops.adapt_datetimefield_value(submission.now)
     rows, params = [], []
     for period in periods:
         rows.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)")
@@ -271,7 +427,7 @@ def _upsert_entries(
             subscore,
             rank_key,
             subrank_key,
-            ops.adapt_datetimefield_value(achieved_at),
+            achieved_at,
         ]
     update, condition = _OPERATOR_UPDATES[board.operator]
     sql = (
@@ -280,16 +436,9 @@ def _upsert_entries(
         f"ON CONFLICT (board_id, period, period_start, user_id) DO UPDATE SET {update.format(table=table)}, "
         f"version = {table}.version + 1 "
         + (f"WHERE {condition.format(table=table)} " if condition else "")
-        + "RETURNING period, rank_key, subrank_key, achieved_at, version"
+        + "RETURNING period, rank_key, subrank_key, version"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        written = {row[0]: row[1:] for row in cursor.fetchall()}
-    return {
-        period: StoredEntry(rank_key=keys[0], subrank_key=keys[1], achieved_at=achieved_at, version=keys[3])
-        for period in periods
-        if (keys := written.get(period.period)) is not None
-    }
+    return sql, params
 
 
 # --- Idempotency -----------------------------------------------------------------
@@ -313,20 +462,25 @@ def _stored_response(user: User, key: str, fingerprint: str) -> SubmissionResult
     return SubmissionResult(body=record.response_body, replayed=True)
 
 
-def _claim_key(user: User, key: str, fingerprint: str, result: SubmissionResult) -> None:
-    """Store the response under the key, or raise _KeyTaken when the key
-    already has one (one INSERT … ON CONFLICT DO NOTHING: no savepoint, and a
-    concurrent request with the same key waits on it until the first commits)."""
-    table = IdempotencyRecord._meta.db_table
-    body = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(result.body, connection)
-    with connection.cursor() as cursor:
+def _claim_key(cursor, user: User, key: str, fingerprint: str, result: SubmissionResult) -> None:
+    """Store the response under the key in the submission's transaction. A
+    key that already has one is a unique violation, which takes the
+    submission back: _KeyTaken (raised here, or by the caller when the
+    violation comes back with the commit). A concurrent request with the same
+    key waits on this row until the first commits."""
+    table, now = IdempotencyRecord._meta.db_table, timezone.now()
+    try:
         cursor.execute(
             f"INSERT INTO {table} (user_id, key, fingerprint, response_body, created_at) "  # noqa: S608 - our table; values are parameters
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-            [user.pk, key, fingerprint, body, connection.ops.adapt_datetimefield_value(timezone.now())],
+            "VALUES (%s, %s, %s, %s, %s)",
+            [user.pk, key, fingerprint, _response_body(result), connection.ops.adapt_datetimefield_value(now)],
         )
-        if cursor.fetchone() is None:
-            raise _KeyTaken
+    except IntegrityError:
+        raise _KeyTaken from None
+
+
+def _response_body(result: SubmissionResult):
+    return IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(result.body, connection)
 
 
 # --- Moderation --------------------------------------------------------------------
@@ -374,15 +528,35 @@ def _recompute_entry(board: Board, user_id: int, period: BoardPeriod) -> StoredE
 # --- After the commit -----------------------------------------------------------------
 
 
-def _publish(board: Board, result: SubmissionResult, changed: dict[BoardPeriod, StoredEntry]) -> None:
-    if changed and ranking.enabled():
+def _publish(
+    board: Board, written: _Written, result: SubmissionResult | None, *, all_time: BoardPeriod
+) -> SubmissionResult:
+    """After the commit: Redis learns the changed entries and, when there is
+    no `result` yet, tells the player's rank, and the game's page version is
+    bumped, in one round trip; then the sockets hear of the score."""
+    user_id = written.score.user.pk
+    rank, bumped = None, False
+    if ranking.enabled():
+        rank_in = all_time if result is None and all_time not in stale_boards() else None
         try:
-            ranking.record_entries(changed, user_id=result.body["score"]["user"]["id"])
+            rank = ranking.record_entries(
+                written.changed,
+                user_id=user_id,
+                rank_in=rank_in,
+                also=lambda pipe: page_cache.bump_in(pipe, board.game_id),
+            )
+            bumped = True
         except ranking.RankingUnavailable as exc:
             logger.warning("leaderboards not updated in Redis", extra={"board_id": board.pk, "error": str(exc)})
-            for period in changed:
+            for period in written.changed:
                 mark_stale(period)
-    page_cache.bump(board.game_id)
+    if not bumped:
+        page_cache.bump(board.game_id)
+    if result is None:
+        # Not from Redis (down, stale, rebuilding): as before a commit, which
+        # also holds after it.
+        rank = rank or written.rank_from_the_stores(all_time, user_id)
+        result = written.result(board, all_time, rank=rank)
     body = result.body
     broadcast.score_accepted(
         board=board,
@@ -394,6 +568,7 @@ def _publish(board: Board, result: SubmissionResult, changed: dict[BoardPeriod, 
         # value or a total may also have left it.
         top_ten_changed=board.operator != Operator.BEST or (body["personalBest"] and body["rank"] <= TOP_TEN),
     )
+    return result
 
 
 def _publish_moderation(board: Board, user_id: int, recomputed: dict[BoardPeriod, StoredEntry | None]) -> None:

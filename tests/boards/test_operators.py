@@ -134,6 +134,15 @@ def test_a_sum_beyond_the_safe_range_is_a_400_on_value_and_nothing_is_stored(gam
     assert submit_to(game, key, ann, -step)["score"]["value"] == -step  # and the board goes on
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sum_refused_in_a_submission_of_its_own_transaction_stores_nothing_either(game, ann):
+    # Outside a test's transaction PostgreSQL takes the lock, the statement
+    # and the commit in one round trip: the refusal comes back with the
+    # commit, and still takes the score back.
+    test_a_sum_beyond_the_safe_range_is_a_400_on_value_and_nothing_is_stored(game, ann, MAX_SAFE)
+
+
 def test_subscores_break_ties_then_time(game, time_machine):
     key = make_board(game, name="Time trial", scoreOrder="asc", subscoreOrder="desc")
     players = [UserFactory(username=name) for name in ("ann", "bob", "cat", "dan")]
