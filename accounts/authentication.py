@@ -6,7 +6,6 @@ own pages with Django's CSRF token. Bearer requests need no such proof.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -14,11 +13,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import User
-from accounts.selectors import auth_user_key, user_caching
+from accounts.selectors import token_user
 from config.security_log import log_security_event
-
-AUTH_USER_CACHE_SECONDS = 300
 
 
 def enforce_csrf(request) -> None:
@@ -33,19 +29,15 @@ def enforce_csrf(request) -> None:
 
 class JWTBearerOrCookieAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
-        """The token's user, from the shared cache when there is one (the
-        signals drop it on every change, from any process), with simplejwt's
-        checks: active, password unchanged."""
+        """The token's user, remembered by each process while the account
+        does not change (accounts.signals says when it does, from any
+        process), with simplejwt's checks: active, password unchanged."""
         user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        user = cache.get(auth_user_key(user_id)) if user_caching() else None
+        user = token_user(user_id)
         if user is None:
-            user = User.objects.filter(pk=user_id).first()
-            if user is None:
-                raise AuthenticationFailed("User not found", code="user_not_found")
-            if user_caching():
-                cache.set(auth_user_key(user_id), user, AUTH_USER_CACHE_SECONDS)
+            raise AuthenticationFailed("User not found", code="user_not_found")
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         if validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):

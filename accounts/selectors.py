@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db.models.functions import Lower
 
 from accounts.models import User
+from config import memo
 
 
 def user_by_login(login: str) -> User | None:
@@ -107,5 +108,22 @@ def user_ref_for_username(username: str) -> tuple[int, str] | None:
     return ref
 
 
-def auth_user_key(user_id) -> str:
-    return f"authuser:{user_id}"
+# The user behind a token, by id, in each process (config.memo), when user
+# data may be cached; forget_user is the one way to say it changed.
+_users = memo.Memo("user", size=20_000)
+
+
+def token_user(user_id) -> User | None:
+    """The user a token names (None if there is none), remembered while the
+    account does not change."""
+
+    def load() -> User | None:
+        return User.objects.filter(pk=user_id).first()
+
+    return _users.get(user_id, load) if user_caching() else load()
+
+
+def forget_user(user_id) -> None:
+    """The account changed (in the current transaction, if any): every
+    process reads it again before trusting a token of it."""
+    _users.changed(user_id)

@@ -11,7 +11,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import User
-from accounts.selectors import auth_user_key, username_cache_key, username_lookup_key
+from accounts.selectors import forget_user, username_cache_key, username_lookup_key
 
 
 @receiver(pre_save, sender=User, dispatch_uid="accounts.forget_renamed_user")
@@ -26,12 +26,13 @@ def forget_renamed_user(sender, instance: User, update_fields=None, **kwargs) ->
 @receiver(post_save, sender=User, dispatch_uid="accounts.forget_cached_user")
 def forget_cached_user(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
     if not created and update_fields != frozenset({"last_login"}):
-        _forget([auth_user_key(instance.pk)])
+        forget_user(instance.pk)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="accounts.forget_deleted_user")
 def forget_deleted_user(sender, instance: User, **kwargs) -> None:
-    _forget([auth_user_key(instance.pk), username_cache_key(instance.pk), username_lookup_key(instance.username)])
+    forget_user(instance.pk)
+    _forget([username_cache_key(instance.pk), username_lookup_key(instance.username)])
 
 
 def _forget(keys: list[str]) -> None:

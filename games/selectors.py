@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 
+from config import memo
 from config.errors import NotFound
 from games.models import Game
 
-GAME_CACHE_SECONDS = 300
-
-
-def game_cache_key(slug: str) -> str:
-    return f"game:v1:{slug}"
+# The game behind a URL, by slug, in each process (config.memo); forget_game
+# is the one way to say it changed.
+_games = memo.Memo("game", size=10_000)
 
 
 def listed_games(*, search: str | None = None, is_active: bool | None = None) -> QuerySet[Game]:
@@ -37,18 +35,25 @@ def known_game_id(slug: str) -> int | None:
     return _ids_by_slug.get(slug)
 
 
+def want_game(slug: str) -> None:
+    """This request will look the game up (config.memo.Memo.want)."""
+    _games.want(slug)
+
+
 def game_by_slug(slug: str) -> Game:
-    """The game behind a URL, from the cache when it can be. Raises NotFound
-    for unknown and archived games."""
-    key = game_cache_key(slug)
-    game = cache.get(key)
+    """The game behind a URL, remembered while it does not change. Raises
+    NotFound for unknown and archived games."""
+    game = _games.get(slug, lambda: Game.objects.select_related("owner").filter(slug=slug).first())
     if game is None:
-        game = Game.objects.select_related("owner").filter(slug=slug).first()
-        if game is None:
-            raise NotFound("No such game.")
-        cache.set(key, game, GAME_CACHE_SECONDS)
+        raise NotFound("No such game.")
     if len(_ids_by_slug) < _IDS_REMEMBERED:
         _ids_by_slug[slug] = game.pk
     if game.is_archived:
         raise NotFound("No such game.")
     return game
+
+
+def forget_game(game: Game) -> None:
+    """The game changed (in the current transaction, if any): every process
+    reads it again."""
+    _games.changed(game.slug)

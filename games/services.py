@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,7 +12,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from config.errors import Conflict, FieldError, ValidationFailed
 from games.models import Game
-from games.selectors import game_cache_key
+from games.selectors import forget_game
 from games.signals import game_changed
 
 SLUG_MAX = 64
@@ -151,8 +150,5 @@ def _save(game: Game, fields: list[str]) -> None:
 
 
 def _forget_cached(game: Game) -> None:
-    def forget() -> None:
-        cache.delete(game_cache_key(game.slug))
-        game_changed.send(sender=Game, game=game)
-
-    transaction.on_commit(forget, robust=True)
+    forget_game(game)
+    transaction.on_commit(lambda: game_changed.send(sender=Game, game=game), robust=True)

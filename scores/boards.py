@@ -12,18 +12,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config import memo
 from config.errors import Conflict, NotFound
 from games.models import Game
 from games.serializers import SLUG_RULE
 from scores import page_cache
 from scores.models import BOARD_KEY_MAX, DEFAULT_BOARD, Board, Score
 
-BOARD_CACHE_SECONDS = 300
 KEY_ATTEMPTS = 50
 
 # Fields a board's owner may change; the default board's score order and
@@ -37,8 +36,8 @@ FIXED_ONCE_SCORED = {"score_order": "scoreOrder", "operator": "operator", "subsc
 # --- Reads --------------------------------------------------------------------
 
 
-def _cache_key(game_id: int, key: str) -> str:
-    return f"board:v1:{game_id}:{key}"
+# The board behind a URL, by (game id, key), in each process (config.memo).
+_boards = memo.Memo("board", size=100_000)
 
 
 # Board ids never change: this process remembers them once seen, so the
@@ -52,18 +51,19 @@ def known_board_id(game_id: int, key: str) -> int | None:
     return _ids_by_key.get((game_id, key))
 
 
+def want_board(game_id: int, key: str) -> None:
+    """This request will look the board up (config.memo.Memo.want)."""
+    _boards.want(f"{game_id}:{key}")
+
+
 def board_by_key(game: Game, key: str) -> Board:
-    """A listed game's board, from the cache when it can be. Raises NotFound
-    for unknown, malformed and archived keys."""
+    """A listed game's board, remembered while it does not change. Raises
+    NotFound for unknown, malformed and archived keys."""
     if len(key) > BOARD_KEY_MAX or not _KEY.match(key):
         raise NotFound("No such board.")
-    cache_key = _cache_key(game.pk, key)
-    board = cache.get(cache_key)
+    board = _boards.get(f"{game.pk}:{key}", lambda: Board.objects.filter(game_id=game.pk, key=key).first())
     if board is None:
-        board = Board.objects.filter(game_id=game.pk, key=key).first()
-        if board is None:
-            raise NotFound("No such board.")
-        cache.set(cache_key, board, BOARD_CACHE_SECONDS)
+        raise NotFound("No such board.")
     if len(_ids_by_key) < _IDS_REMEMBERED:
         _ids_by_key[(game.pk, key)] = board.pk
     if board.is_archived:
@@ -195,8 +195,5 @@ def _insert(board: Board, *, explicit_key: bool) -> Board:
 
 
 def _forget_cached(game_id: int, key: str) -> None:
-    def forget() -> None:
-        cache.delete(_cache_key(game_id, key))
-        page_cache.bump(game_id)
-
-    transaction.on_commit(forget, robust=True)
+    _boards.changed(f"{game_id}:{key}")
+    transaction.on_commit(lambda: page_cache.bump(game_id), robust=True)

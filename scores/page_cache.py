@@ -23,16 +23,13 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from config.api.query import PageRequest
+from config.memo import BUMP_SCRIPT
 from scores.periods import BoardPeriod
 
 PAGE_CACHE_SECONDS = 300
 
 # Bump: increment, or start from the clock when the version is gone.
-_BUMP = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
-redis.call('SET', KEYS[1], ARGV[1])
-return tonumber(ARGV[1])
-"""
+_BUMP = BUMP_SCRIPT
 
 
 def _version_key(game_id: int) -> str:

@@ -22,7 +22,7 @@ from config.api.rendering import envelope_bytes, json_response
 from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors, named_enum
 from config.errors import AppError, NotFound, ValidationFailed
 from config.ratelimit import enforce_rate_limit
-from games.selectors import game_by_slug, known_game_id
+from games.selectors import game_by_slug, known_game_id, want_game
 from games.serializers import SLUG_RULE
 from scores import boards, page_cache, selectors, services
 from scores.models import DEFAULT_BOARD, Period, Score
@@ -102,6 +102,11 @@ class GameScopedMixin:
         return boards.board_by_key(self.game, self.kwargs.get("board_key", DEFAULT_BOARD))
 
     def initial(self, request, *args, **kwargs):
+        # The stamps of the game, the board and the signed-in user come in one round trip.
+        slug = self.kwargs["game_slug"]
+        want_game(slug)
+        if (game_id := known_game_id(slug)) is not None:
+            boards.want_board(game_id, self.kwargs.get("board_key", DEFAULT_BOARD))
         super().initial(request, *args, **kwargs)
         if self.game_first:
             self.board  # noqa: B018 - resolves the game and the board, or raises the 404

@@ -1,0 +1,153 @@
+"""Per-process memory of the rows nearly every request needs (the user behind
+a token, the game and the board behind a URL), each trusted only while its
+stamp in Redis is unchanged.
+
+A change to a row sets a new stamp for it, at once and again when the change
+commits (`changed`): a request that read the row between the two could
+otherwise keep the old one. A request reads every stamp it needs in one
+MGET: what it will need is announced first (`want`), and the first lookup
+fetches them all. A row is remembered with the stamp read *before* the row
+was, so a change landing in between leaves it unused. Stamps live only for
+the request that read them: the next request asks Redis again, so a change
+is seen by every request that starts after it committed, in every process.
+
+A missing stamp (never set, evicted, or lost with Redis) is set to a random
+number, never to a value an old memo may carry, and nothing is trusted for
+that request. Without Redis, or while it does not answer, nothing is
+remembered: the rows are read from the database each time. A change made
+while Redis is away (its new stamp lost) is seen within MEMO_SECONDS, as
+the shared cache's entries were before.
+"""
+
+from __future__ import annotations
+
+import pickle
+import secrets
+import threading
+import time
+from contextlib import suppress
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from redis.exceptions import RedisError
+
+# Increment a stamp, or start it from ARGV[1] when it is gone. (The page
+# cache's version is a stamp too: scores.page_cache uses the same script.)
+BUMP_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[1])
+return tonumber(ARGV[1])
+"""
+
+# This request's stamps: key -> value (None: missing or unreadable), and the
+# keys announced but not fetched yet. None outside a request: every lookup
+# then reads its own stamp.
+_fetched: ContextVar[dict[str, bytes | None] | None] = ContextVar("podium_memo_stamps", default=None)
+_wanted: ContextVar[set[str] | None] = ContextVar("podium_memo_wanted", default=None)
+
+
+MEMO_SECONDS = 300
+
+
+class Memo:
+    """One kind of remembered row, by key, at most `size` of them. Rows are
+    kept pickled: each lookup gets a copy of its own to change."""
+
+    def __init__(self, kind: str, *, size: int, clock=time.monotonic):
+        self.kind, self.size, self.clock = kind, size, clock
+        self._rows: dict[Any, tuple[bytes, float, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def stamp_key(self, key: Any) -> str:
+        return f"{settings.REDIS_KEY_PREFIX}:stamp:{self.kind}:{key}"
+
+    def want(self, key: Any) -> None:
+        """Announce that this request will look `key` up (its stamp rides in
+        the request's one MGET)."""
+        wanted = _wanted.get()
+        if wanted is not None:
+            wanted.add(self.stamp_key(key))
+
+    def get(self, key: Any, load):
+        """The row for `key`: remembered while its stamp holds, else `load()`
+        (which may return None for "no such row": that is not remembered)."""
+        stamp = _stamp(self.stamp_key(key))
+        if stamp is None:
+            return load()
+        found = self._rows.get(key)
+        if found is not None and found[0] == stamp and self.clock() - found[1] < MEMO_SECONDS:
+            return pickle.loads(found[2])  # noqa: S301 - bytes this process pickled itself
+        row = load()
+        if row is not None:
+            kept = (stamp, self.clock(), pickle.dumps(row, pickle.HIGHEST_PROTOCOL))
+            with self._lock:
+                if len(self._rows) >= self.size:
+                    self._rows.pop(next(iter(self._rows)))  # the oldest remembered
+                self._rows[key] = kept
+        return row
+
+    def changed(self, key: Any) -> None:
+        """The row changed: a new stamp now, and again once the change commits."""
+        from django.db import transaction
+
+        stamp_key = self.stamp_key(key)
+        with self._lock:
+            self._rows.pop(key, None)
+        _bump(stamp_key)
+        transaction.on_commit(lambda: _bump(stamp_key), robust=True)
+
+
+def start_request() -> tuple:
+    """Give the current request stamps of its own (see config.middleware)."""
+    return _fetched.set({}), _wanted.set(set())
+
+
+def end_request(tokens: tuple) -> None:
+    _fetched.reset(tokens[0])
+    _wanted.reset(tokens[1])
+
+
+def _redis():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def _stamp(stamp_key: str) -> bytes | None:
+    """This request's stamp for `stamp_key`, fetched with every stamp it
+    announced in one MGET; None when it is missing or Redis is away."""
+    if not settings.REDIS_URL:
+        return None
+    fetched = _fetched.get()
+    if fetched is not None and stamp_key in fetched:
+        return fetched[stamp_key]
+    wanted = _wanted.get() or set()
+    keys = [stamp_key, *(wanted - {stamp_key} - (fetched or {}).keys())]
+    try:
+        client = _redis()
+        values = client.mget(keys)
+        missing = [key for key, value in zip(keys, values, strict=True) if value is None]
+        if missing:
+            pipe = client.pipeline(transaction=False)
+            for key in missing:
+                pipe.set(key, _fresh(), nx=True)
+            pipe.execute()
+    except (RedisError, OSError):
+        values = [None] * len(keys)
+    if fetched is not None:
+        fetched.update(zip(keys, values, strict=True))
+        if wanted:
+            wanted.clear()
+    return values[0]
+
+
+def _fresh() -> int:
+    return secrets.randbits(62)
+
+
+def _bump(stamp_key: str) -> None:
+    if not settings.REDIS_URL:
+        return
+    with suppress(RedisError, OSError):  # Redis is away: see the module's docstring
+        _redis().eval(BUMP_SCRIPT, 1, stamp_key, _fresh())
