@@ -564,11 +564,18 @@ def _publish(
         rank=body["rank"],
         personal_best=body["personalBest"],
         previous_best=body["previousBest"],
-        # A better best at rank 10 or above reshapes the top 10; a latest
-        # value or a total may also have left it.
-        top_ten_changed=board.operator != Operator.BEST or (body["personalBest"] and body["rank"] <= TOP_TEN),
+        top_ten_changed=_top_ten_changed(board, written, all_time, body),
     )
     return result
+
+
+def _top_ten_changed(board: Board, written: _Written, all_time: BoardPeriod, body: dict) -> bool:
+    """Whether the entry's move may have reshaped the board's top 10: it is
+    in it now, or (a latest value or a total that got worse, which `best`
+    never does) it may have left it."""
+    if all_time not in written.changed:
+        return False
+    return body["rank"] <= TOP_TEN or (board.operator != Operator.BEST and not body["personalBest"])
 
 
 def _publish_moderation(board: Board, user_id: int, recomputed: dict[BoardPeriod, StoredEntry | None]) -> None:

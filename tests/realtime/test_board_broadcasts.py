@@ -77,3 +77,21 @@ async def test_an_archived_board_closes_the_socket_with_4404(game):
     connected, socket = await open_socket(f"/ws/games/{game.slug}/?board={key}")
     assert connected
     assert await socket.closed_with() == 4404
+
+
+async def test_a_total_rising_outside_the_top_ten_sends_none_and_one_falling_out_of_it_does(game):
+    key = await make_board(game, name="Coins", operator="sum")
+    players = [await sync_to_async(UserFactory)() for _ in range(11)]
+    for place, player in enumerate(players):
+        await post_score(player, game, key, 100 * (11 - place))  # 1,100 first … 100 eleventh
+    on_board, _ = await watch(game, board=key)
+
+    await post_score(players[10], game, key, 50)  # 150: still eleventh
+    await post_score(players[9], game, key, -150)  # 200 down to 50: out of the top 10
+    types = []
+    while not types or types[-1] != "leaderboard":
+        types.append((message := await on_board.receive())["type"])
+
+    # Messages go out in order: a top 10 for the first score would come before the second.
+    assert types == ["score", "score", "leaderboard"]
+    assert [value for _, value in top(message)] == [1100, 1000, 900, 800, 700, 600, 500, 400, 300, 150]
