@@ -8,8 +8,9 @@ rollback leaves nothing behind in them.
 
 On PostgreSQL the transaction is one SQL statement (data-modifying CTEs:
 the entry before, the score, the upserts, and a refusal that takes them all
-back), sent with its lock, BEGIN and COMMIT in one round trip (psycopg's
-pipeline mode); then one Redis round trip records the entries, reads the
+back), sent with COMMIT in one round trip after BEGIN and the player's lock
+in another (psycopg's pipeline mode; the submission is timed once the lock
+is held); then one Redis round trip records the entries, reads the
 player's rank and bumps the page version. With an Idempotency-Key the rank
 is read before the commit, since the stored response carries it. SQLite,
 the embedded default, writes the same rows in steps.
@@ -89,11 +90,11 @@ def submit_score(
 
 def _submit_once(board, user, value, subscore, metadata, idempotency_key, fingerprint) -> SubmissionResult:
     _refuse_unacceptable(board, value, subscore, replay=(user, idempotency_key, fingerprint))
-    submission = _Submission(board, user, value, subscore, metadata, now=timezone.now())
+    start = _Start(board, user, value, subscore, metadata)
     claim = (idempotency_key, fingerprint) if idempotency_key else None
     if connection.vendor == "postgresql":
-        return _submit_in_one_statement(submission, claim)
-    return _submit_in_steps(submission, claim)
+        return _submit_in_one_statement(start, claim)
+    return _submit_in_steps(start, claim)
 
 
 def delete_score(*, score: Score) -> None:
@@ -214,6 +215,20 @@ class _Submission:
 
 
 @dataclass(frozen=True)
+class _Start:
+    """A submission not yet timed: calling it stamps it with the time."""
+
+    board: Board
+    user: User
+    value: int
+    subscore: int | None
+    metadata: dict[str, Any]
+
+    def __call__(self) -> _Submission:
+        return _Submission(self.board, self.user, self.value, self.subscore, self.metadata, now=timezone.now())
+
+
+@dataclass(frozen=True)
 class _Written:
     """What a submission stored: the score, the player's all-time entry
     before it (value, rank_key, subrank_key) and the entries it changed."""
@@ -257,12 +272,20 @@ _REFUSED = "PD001"
 _UNIQUE_VIOLATION = "23505"
 
 
-def _submit_in_one_statement(submission: _Submission, claim: tuple[str, str] | None) -> SubmissionResult:
-    board, user, periods = submission.board, submission.user, submission.periods
+def _submit_in_one_statement(start: _Start, claim: tuple[str, str] | None) -> SubmissionResult:
+    """`start()` stamps the submission with the time once the player's lock is
+    held, so that a player's submissions to a board are timed in the order
+    they are written (an equal best keeps the earlier time)."""
+    board, user = start.board, start.user
     lock = ("SELECT pg_advisory_xact_lock(%s, %s)", [_int4(board.pk), _int4(user.pk)])
-    statement = _submission_statement(submission, periods)
 
-    def before_commit(cursor, rows) -> tuple[_Written, SubmissionResult]:
+    def write(cursor) -> tuple[_Submission, list[BoardPeriod]]:
+        submission = start()
+        periods = submission.periods
+        cursor.execute(*_submission_statement(submission, periods))
+        return submission, periods
+
+    def before_commit(submission, periods, cursor, rows) -> tuple[_Written, SubmissionResult]:
         written = _written(submission, periods, rows)
         result = written.result(board, periods[0], rank=written.rank_from_the_stores(periods[0], user.pk))
         if claim:
@@ -273,21 +296,22 @@ def _submit_in_one_statement(submission: _Submission, claim: tuple[str, str] | N
         if connection.in_atomic_block:  # a caller's transaction (tests, scripts): the same SQL, in steps
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(*lock)
-                cursor.execute(*statement)
-                written, result = before_commit(cursor, cursor.fetchall())
+                submission, periods = write(cursor)
+                written, result = before_commit(submission, periods, cursor, cursor.fetchall())
             transaction.on_commit(lambda: _publish(board, written, result, all_time=periods[0]), robust=True)
             return result
         connection.ensure_connection()
         pg = connection.connection
         result = None
-        with connection.wrap_database_errors, pg.pipeline():
+        with connection.wrap_database_errors, pg.pipeline() as pipeline:
             with pg.transaction():
                 pg.execute(*lock)
+                pipeline.sync()  # BEGIN and the lock: one round trip
                 cursor = pg.cursor()
-                cursor.execute(*statement)
+                submission, periods = write(cursor)
                 if claim:  # the stored response needs the rank before the commit
-                    written, result = before_commit(pg.cursor(), cursor.fetchall())
-            if result is None:  # BEGIN, lock, statement and COMMIT went in one round trip
+                    written, result = before_commit(submission, periods, pg.cursor(), cursor.fetchall())
+            if result is None:  # the statement and COMMIT: one round trip
                 written = _written(submission, periods, cursor.fetchall())
         return _publish(board, written, result, all_time=periods[0])
     except DatabaseError as exc:
@@ -344,8 +368,9 @@ def _written(submission: _Submission, periods: list[BoardPeriod], rows) -> _Writ
 
 
 @transaction.atomic
-def _submit_in_steps(submission: _Submission, claim: tuple[str, str] | None) -> SubmissionResult:
+def _submit_in_steps(start: _Start, claim: tuple[str, str] | None) -> SubmissionResult:
     """SQLite serialises write transactions itself (BEGIN IMMEDIATE)."""
+    submission = start()
     board, user, periods = submission.board, submission.user, submission.periods
     all_time = periods[0]
     previous = (

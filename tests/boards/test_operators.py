@@ -137,9 +137,9 @@ def test_a_sum_beyond_the_safe_range_is_a_400_on_value_and_nothing_is_stored(gam
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_sum_refused_in_a_submission_of_its_own_transaction_stores_nothing_either(game, ann):
-    # Outside a test's transaction PostgreSQL takes the lock, the statement
-    # and the commit in one round trip: the refusal comes back with the
-    # commit, and still takes the score back.
+    # Outside a test's transaction PostgreSQL takes the statement and the
+    # commit in one round trip: the refusal comes back with the commit, and
+    # still takes the score back.
     test_a_sum_beyond_the_safe_range_is_a_400_on_value_and_nothing_is_stored(game, ann, MAX_SAFE)
 
 
