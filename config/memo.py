@@ -12,8 +12,8 @@ the request that read them: the next request asks Redis again, so a change
 is seen by every request that starts after it committed, in every process.
 
 A missing stamp (never set, evicted, or lost with Redis) is set to a random
-number, never to a value an old memo may carry, and nothing is trusted for
-that request. Without Redis, or while it does not answer, nothing is
+number, never to a value an old memo may carry (`SET … NX GET`: if another
+process set it first, its value is the stamp). Without Redis, or while it does not answer, nothing is
 remembered: the rows are read from the database each time. A change made
 while Redis is away (its new stamp lost) is seen within MEMO_SECONDS, as
 the shared cache's entries were before.
@@ -127,12 +127,16 @@ def _stamp(stamp_key: str) -> bytes | None:
     try:
         client = _redis()
         values = client.mget(keys)
-        missing = [key for key, value in zip(keys, values, strict=True) if value is None]
+        missing = [index for index, value in enumerate(values) if value is None]
         if missing:
+            # Set each to a fresh number unless another process just did:
+            # either way the stamp is known before the row is read.
             pipe = client.pipeline(transaction=False)
-            for key in missing:
-                pipe.set(key, _fresh(), nx=True)
-            pipe.execute()
+            fresh = [str(_fresh()).encode() for _ in missing]
+            for index, value in zip(missing, fresh, strict=True):
+                pipe.set(keys[index], value, nx=True, get=True)
+            for index, value, found in zip(missing, fresh, pipe.execute(), strict=True):
+                values[index] = found if found is not None else value
     except (RedisError, OSError):
         values = [None] * len(keys)
     if fetched is not None:
