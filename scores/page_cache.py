@@ -28,9 +28,6 @@ from scores.periods import BoardPeriod
 
 PAGE_CACHE_SECONDS = 300
 
-# Bump: increment, or start from the clock when the version is gone.
-_BUMP = BUMP_SCRIPT
-
 
 def _version_key(game_id: int) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:lbver:{game_id}"
@@ -58,12 +55,12 @@ def bump(game_id: int) -> None:
             cache.add(_version_key(game_id), time.time_ns(), timeout=None)
         return
     with suppress(RedisError, OSError):  # Redis is down: so is every page cached in it
-        _redis().eval(_BUMP, 1, _version_key(game_id), time.time_ns())
+        _redis().eval(BUMP_SCRIPT, 1, _version_key(game_id), time.time_ns())
 
 
 def bump_in(pipe, game_id: int) -> None:
     """bump(), as one more command of a Redis pipeline the caller sends."""
-    pipe.eval(_BUMP, 1, _version_key(game_id), time.time_ns())
+    pipe.eval(BUMP_SCRIPT, 1, _version_key(game_id), time.time_ns())
 
 
 def lookup(game_id: int, board: BoardPeriod, page: PageRequest) -> tuple[int | None, bytes | None]:

@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -90,10 +92,13 @@ def submit_score(
 
 def _submit_once(board, user, value, subscore, metadata, idempotency_key, fingerprint) -> SubmissionResult:
     _refuse_unacceptable(board, value, subscore, replay=(user, idempotency_key, fingerprint))
-    start = _Start(board, user, value, subscore, metadata)
+
+    def start() -> _Submission:  # timed when called: once the player's writes are serialised
+        return _Submission(board, user, value, subscore, metadata, now=timezone.now())
+
     claim = (idempotency_key, fingerprint) if idempotency_key else None
     if connection.vendor == "postgresql":
-        return _submit_in_one_statement(start, claim)
+        return _submit_in_one_statement(board, user, start, claim)
     return _submit_in_steps(start, claim)
 
 
@@ -197,8 +202,9 @@ class _Submission:
     metadata: dict[str, Any]
     now: datetime
 
-    @property
+    @cached_property
     def periods(self) -> list[BoardPeriod]:
+        """all, day, week, month: `periods[0]` is all time."""
         return periods_at(self.board.pk, self.now)
 
     def score(self, pk: int) -> Score:
@@ -212,20 +218,6 @@ class _Submission:
             metadata=self.metadata,
             created_at=self.now,
         )
-
-
-@dataclass(frozen=True)
-class _Start:
-    """A submission not yet timed: calling it stamps it with the time."""
-
-    board: Board
-    user: User
-    value: int
-    subscore: int | None
-    metadata: dict[str, Any]
-
-    def __call__(self) -> _Submission:
-        return _Submission(self.board, self.user, self.value, self.subscore, self.metadata, now=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -272,33 +264,30 @@ _REFUSED = "PD001"
 _UNIQUE_VIOLATION = "23505"
 
 
-def _submit_in_one_statement(start: _Start, claim: tuple[str, str] | None) -> SubmissionResult:
-    """`start()` stamps the submission with the time once the player's lock is
-    held, so that a player's submissions to a board are timed in the order
-    they are written (an equal best keeps the earlier time)."""
-    board, user = start.board, start.user
+def _submit_in_one_statement(
+    board: Board, user: User, start: Callable[[], _Submission], claim: tuple[str, str] | None
+) -> SubmissionResult:
+    """`start()` is called once the player's lock is held, so that a player's
+    submissions to a board are timed in the order they are written (an
+    equal best keeps the earlier time)."""
     lock = ("SELECT pg_advisory_xact_lock(%s, %s)", [_int4(board.pk), _int4(user.pk)])
 
-    def write(cursor) -> tuple[_Submission, list[BoardPeriod]]:
+    def write(cursor) -> _Submission:
         submission = start()
-        periods = submission.periods
-        cursor.execute(*_submission_statement(submission, periods))
-        return submission, periods
+        cursor.execute(*_submission_statement(submission))
+        return submission
 
-    def before_commit(submission, periods, cursor, rows) -> tuple[_Written, SubmissionResult]:
-        written = _written(submission, periods, rows)
-        result = written.result(board, periods[0], rank=written.rank_from_the_stores(periods[0], user.pk))
-        if claim:
-            _claim_key(cursor, user, *claim, result)
-        return written, result
+    def before_commit(submission, cursor, rows) -> tuple[_Written, SubmissionResult]:
+        written = _written(submission, rows)
+        return written, _result_before_commit(submission, written, cursor, claim)
 
     try:
         if connection.in_atomic_block:  # a caller's transaction (tests, scripts): the same SQL, in steps
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(*lock)
-                submission, periods = write(cursor)
-                written, result = before_commit(submission, periods, cursor, cursor.fetchall())
-            transaction.on_commit(lambda: _publish(board, written, result, all_time=periods[0]), robust=True)
+                submission = write(cursor)
+                written, result = before_commit(submission, cursor, cursor.fetchall())
+            transaction.on_commit(lambda: _publish(board, written, result, all_time=submission.periods[0]), robust=True)
             return result
         connection.ensure_connection()
         pg = connection.connection
@@ -308,12 +297,12 @@ def _submit_in_one_statement(start: _Start, claim: tuple[str, str] | None) -> Su
                 pg.execute(*lock)
                 pipeline.sync()  # BEGIN and the lock: one round trip
                 cursor = pg.cursor()
-                submission, periods = write(cursor)
+                submission = write(cursor)
                 if claim:  # the stored response needs the rank before the commit
-                    written, result = before_commit(submission, periods, pg.cursor(), cursor.fetchall())
+                    written, result = before_commit(submission, pg.cursor(), cursor.fetchall())
             if result is None:  # the statement and COMMIT: one round trip
-                written = _written(submission, periods, cursor.fetchall())
-        return _publish(board, written, result, all_time=periods[0])
+                written = _written(submission, cursor.fetchall())
+        return _publish(board, written, result, all_time=submission.periods[0])
     except DatabaseError as exc:
         state = getattr(exc.__cause__, "sqlstate", None)
         if state == _REFUSED:
@@ -323,12 +312,12 @@ def _submit_in_one_statement(start: _Start, claim: tuple[str, str] | None) -> Su
         raise
 
 
-def _submission_statement(submission: _Submission, periods: list[BoardPeriod]) -> tuple[str, list]:
+def _submission_statement(submission: _Submission) -> tuple[str, list]:
     """The statement that stores a submission and returns, in each row, the
     score's id, the all-time entry before (value, rank_key, subrank_key) and
     one entry it wrote (period, rank_key, subrank_key, version)."""
-    board, user = submission.board, submission.user
-    upsert, upsert_params = _entries_upsert(board, user, periods, submission)
+    board, user, periods = submission.board, submission.user, submission.periods
+    upsert, upsert_params = _entries_upsert(submission)
     refusal = ""
     if board.operator == Operator.SUM:  # a total beyond the safe range writes fewer entries
         refusal = (
@@ -352,23 +341,38 @@ def _submission_statement(submission: _Submission, periods: list[BoardPeriod]) -
     return sql, params
 
 
-def _written(submission: _Submission, periods: list[BoardPeriod], rows) -> _Written:
-    by_name = {period.period: period for period in periods}
+def _written(submission: _Submission, rows) -> _Written:
     first = rows[0]
     return _Written(
         score=submission.score(first[0]),
         previous=tuple(first[1:4]) if first[1] is not None else None,
-        changed={
-            by_name[row[4]]: StoredEntry(row[5], row[6], submission.now, row[7]) for row in rows if row[4] is not None
-        },
+        changed=_changed(submission, [row[4:] for row in rows if row[4] is not None]),
     )
+
+
+def _changed(submission: _Submission, entries) -> dict[BoardPeriod, StoredEntry]:
+    """The entries the upsert returned, (period, rank_key, subrank_key, version) each."""
+    by_name = {period.period: period for period in submission.periods}
+    return {
+        by_name[name]: StoredEntry(rank_key, subrank_key, submission.now, version)
+        for name, rank_key, subrank_key, version in entries
+    }
+
+
+def _result_before_commit(submission: _Submission, written: _Written, cursor, claim) -> SubmissionResult:
+    """The 201, its rank asked before the commit, stored under the key if there is one."""
+    all_time, user = submission.periods[0], submission.user
+    result = written.result(submission.board, all_time, rank=written.rank_from_the_stores(all_time, user.pk))
+    if claim:
+        _claim_key(cursor, user, *claim, result)
+    return result
 
 
 # --- SQLite: the same rows, in steps -------------------------------------------------
 
 
 @transaction.atomic
-def _submit_in_steps(start: _Start, claim: tuple[str, str] | None) -> SubmissionResult:
+def _submit_in_steps(start: Callable[[], _Submission], claim: tuple[str, str] | None) -> SubmissionResult:
     """SQLite serialises write transactions itself (BEGIN IMMEDIATE)."""
     submission = start()
     board, user, periods = submission.board, submission.user, submission.periods
@@ -387,21 +391,14 @@ def _submit_in_steps(start: _Start, claim: tuple[str, str] | None) -> Submission
         metadata=submission.metadata,
         created_at=submission.now,
     )
-    sql, params = _entries_upsert(board, user, periods, submission)
+    sql, params = _entries_upsert(submission)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         if board.operator == Operator.SUM and len(rows) < len(periods):
             raise _too_large()  # rolls back the score too: nothing is stored
-        by_name = {period.period: period for period in periods}
-        written = _Written(
-            score=score,
-            previous=previous,
-            changed={by_name[row[0]]: StoredEntry(row[1], row[2], submission.now, row[3]) for row in rows},
-        )
-        result = written.result(board, all_time, rank=written.rank_from_the_stores(all_time, user.pk))
-        if claim:
-            _claim_key(cursor, user, *claim, result)
+        written = _Written(score=score, previous=previous, changed=_changed(submission, rows))
+        result = _result_before_commit(submission, written, cursor, claim)
     transaction.on_commit(lambda: _publish(board, written, result, all_time=all_time), robust=True)
     return result
 
@@ -430,12 +427,13 @@ _OPERATOR_UPDATES = {
 }
 
 
-def _entries_upsert(board: Board, user: User, periods: list[BoardPeriod], submission: _Submission) -> tuple[str, list]:
+def _entries_upsert(submission: _Submission) -> tuple[str, list]:
     """The statement that inserts or changes the player's entry in each period
     by the board's operator, returning (period, rank_key, subrank_key,
     version) of each entry it wrote."""
     ops = connection.ops
     table = Best._meta.db_table
+    board, user, periods = submission.board, submission.user, submission.periods
     value, subscore = submission.value, submission.subscore
     rank_key, subrank_key = board.rank_key(value), board.subrank_key(subscore)
     achieved_at = ops.adapt_datetimefield_value(submission.now)
