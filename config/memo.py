@@ -13,10 +13,15 @@ is seen by every request that starts after it committed, in every process.
 
 A missing stamp (never set, evicted, or lost with Redis) is set to a random
 number, never to a value an old memo may carry (`SET … NX GET`: if another
-process set it first, its value is the stamp). Without Redis, or while it does not answer, nothing is
-remembered: the rows are read from the database each time. A change made
-while Redis is away (its new stamp lost) is seen within MEMO_SECONDS, as
-the shared cache's entries were before.
+process set it first, its value is the stamp).
+
+While Redis does not answer nothing is remembered: the rows are read from
+the database each time. A change made while Redis is away (its new stamp
+lost) is seen within MEMO_SECONDS, as the shared cache's entries were
+before. Without Redis at all (the embedded default, one process) only the
+memos made `single_process` remember, and changes made in this process
+forget: the game and the board, as the in-process cache did before; the
+user behind a token is read each time.
 """
 
 from __future__ import annotations
@@ -50,14 +55,23 @@ _wanted: ContextVar[set[str] | None] = ContextVar("podium_memo_wanted", default=
 MEMO_SECONDS = 300
 
 
+_LOCAL = b"local"  # the one stamp of a single process without Redis
+_memos: list[Memo] = []
+
+
 class Memo:
     """One kind of remembered row, by key, at most `size` of them. Rows are
     kept pickled: each lookup gets a copy of its own to change."""
 
-    def __init__(self, kind: str, *, size: int, clock=time.monotonic):
+    def __init__(self, kind: str, *, size: int, single_process: bool = False, clock=time.monotonic):
+        # single_process: without Redis, remember rows anyway, forgotten by
+        # changes made in this process only (the embedded default serves
+        # from one process; what another process changes it cannot hear of).
         self.kind, self.size, self.clock = kind, size, clock
+        self._local_stamp = _LOCAL if single_process else None
         self._rows: dict[Any, tuple[bytes, float, bytes]] = {}
         self._lock = threading.Lock()
+        _memos.append(self)
 
     def stamp_key(self, key: Any) -> str:
         return f"{settings.REDIS_KEY_PREFIX}:stamp:{self.kind}:{key}"
@@ -72,7 +86,7 @@ class Memo:
     def get(self, key: Any, load):
         """The row for `key`: remembered while its stamp holds, else `load()`
         (which may return None for "no such row": that is not remembered)."""
-        stamp = _stamp(self.stamp_key(key))
+        stamp = _stamp(self.stamp_key(key)) if settings.REDIS_URL else self._local_stamp
         if stamp is None:
             return load()
         found = self._rows.get(key)
@@ -92,10 +106,21 @@ class Memo:
         from django.db import transaction
 
         stamp_key = self.stamp_key(key)
-        with self._lock:
-            self._rows.pop(key, None)
-        _bump(stamp_key)
-        transaction.on_commit(lambda: _bump(stamp_key), robust=True)
+
+        def forget() -> None:
+            with self._lock:
+                self._rows.pop(key, None)
+            _bump(stamp_key)
+
+        forget()
+        transaction.on_commit(forget, robust=True)
+
+
+def forget_everything() -> None:
+    """Forget every remembered row of this process (the test suite, between tests)."""
+    for each in _memos:
+        with each._lock:
+            each._rows.clear()
 
 
 def start_request() -> tuple:
@@ -116,9 +141,7 @@ def _redis():
 
 def _stamp(stamp_key: str) -> bytes | None:
     """This request's stamp for `stamp_key`, fetched with every stamp it
-    announced in one MGET; None when it is missing or Redis is away."""
-    if not settings.REDIS_URL:
-        return None
+    announced in one MGET; None when Redis is away."""
     fetched = _fetched.get()
     if fetched is not None and stamp_key in fetched:
         return fetched[stamp_key]

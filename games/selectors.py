@@ -10,7 +10,7 @@ from games.models import Game
 
 # The game behind a URL, by slug, in each process (config.memo); forget_game
 # is the one way to say it changed.
-_games = memo.Memo("game", size=10_000)
+_games = memo.Memo("game", size=10_000, single_process=True)
 
 
 def listed_games(*, search: str | None = None, is_active: bool | None = None) -> QuerySet[Game]:

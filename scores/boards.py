@@ -37,7 +37,7 @@ FIXED_ONCE_SCORED = {"score_order": "scoreOrder", "operator": "operator", "subsc
 
 
 # The board behind a URL, by (game id, key), in each process (config.memo).
-_boards = memo.Memo("board", size=100_000)
+_boards = memo.Memo("board", size=100_000, single_process=True)
 
 
 # Board ids never change: this process remembers them once seen, so the

@@ -17,6 +17,7 @@ from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
+from config import memo
 from config.circuit import redis_breaker
 from realtime.presence import local_presence
 from scores.rebuild import stale_boards
@@ -75,11 +76,13 @@ def _fast_hashes_and_clean_state(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clear_redis_state()
     stale_boards.cache_clear()
+    memo.forget_everything()
     local_presence().forget_everything()
     redis_breaker.reset()
     yield
     clear_redis_state()
     stale_boards.cache_clear()
+    memo.forget_everything()
     local_presence().forget_everything()
 
 
