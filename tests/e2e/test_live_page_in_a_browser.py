@@ -24,6 +24,9 @@ from tests.e2e.browser import (
 from tests.e2e.live_servers import call, submit_score
 from tests.factories import GameFactory, UserFactory
 
+# Server processes share the test's database and Redis: PostgreSQL and Redis only.
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 
 @pytest.fixture
 def game(transactional_db):
