@@ -98,11 +98,13 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.ApiErrorMiddleware",
     "config.middleware.ContentTypeMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, Django's user and messages serve the admin and the pages
+    # only: the API and the health checks skip them (config.middleware.SiteOnly).
+    "config.middleware.SessionMiddleware",
     "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.AuthenticationMiddleware",
+    "config.middleware.MessageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
