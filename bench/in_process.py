@@ -12,6 +12,9 @@ starting with `BENCH_JSON `):
   entry on every board.
 - `ws_game`: a fresh, empty game `bench-ws` for the websocket scenarios, so
   that every run starts from the same board.
+- `subscore_board`: the submission game's board with a subscore (made
+  when missing; seed_bench's data set does not need it), for submissions
+  that carry one.
 - `rank_timing`: the selectors' own time (no HTTP) for a rank lookup and a
   page in the middle of each scale board, from Redis and, for comparison,
   from PostgreSQL.
@@ -111,6 +114,20 @@ def ws_game() -> dict:
     Game.objects.filter(pk__in=old).delete()
     game = Game.objects.create(slug=WS_GAME, name="Bench websockets", owner=owner)
     return {"slug": game.slug, "id": game.pk}
+
+
+SUBSCORE_BOARD = "time-trial"
+
+
+def subscore_board(*, slug: str) -> dict:
+    """A lower-is-better board of `slug` whose ties go to the higher subscore."""
+    game = Game.objects.get(slug=slug)
+    board, created = Board.objects.get_or_create(
+        game=game,
+        key=SUBSCORE_BOARD,
+        defaults={"name": "Time trial", "score_order": "asc", "subscore_order": "desc"},
+    )
+    return {"key": board.key, "created": created}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -231,6 +248,7 @@ TASKS = {
     "status": status,
     "passwords": passwords,
     "ws_game": ws_game,
+    "subscore_board": subscore_board,
     "rank_timing": rank_timing,
     "dashboard_timing": dashboard_timing,
 }

@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import platform
-import random
 import secrets
 import shutil
 import subprocess
@@ -36,13 +35,13 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import report
-from loadgen import Answer, Load, Request, http_request, run_wrk, status_sample
+import scenarios
+from loadgen import Load, Request, http_request, run_wrk, status_sample
+from open_loop import run_open_loop
 from processes import (
     BenchFailure,
     CpuMeter,
@@ -54,6 +53,7 @@ from processes import (
     wait_for_http,
     wait_for_port,
 )
+from scenarios import READ_GAME, SUBMIT_GAME, SUBSCORE_BOARD, SUM_BOARD, TOKEN_USERS, Players, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -65,10 +65,25 @@ FULL = {"scores": 1_000_000, "players": 100_000, "games": 10, "scale": [10_000, 
 QUICK = {"scores": 20_000, "players": 2_000, "games": 10, "scale": [1_000, 10_000, 20_000]}
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_PASSWORD = "bench-Podium-password-1"  # set on a few bench players only, in the bench database
-TOKEN_USERS = 50
-SUBMIT_GAME = "bench-08"
-SUM_BOARD = "kills"  # seed_bench.SUM_BOARD (this file runs outside Django): every bench game's `sum` board
-READ_GAME = "bench-00"
+# What --only may name (healthz always runs: every ratio needs it).
+STEPS = (
+    "rank_timing",
+    "dashboard",
+    "bare",
+    "top100",
+    "depth",
+    "user_rank",
+    "me",
+    "me_open",
+    "game_detail",
+    "submit",
+    "submit_open",
+    "submit_sum",
+    "submit_subscore",
+    "websocket",
+    "redis_down",
+    "workers",
+)
 IN_PROCESS = "import runpy; runpy.run_path('bench/in_process.py', run_name='__main__')"
 
 
@@ -95,6 +110,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dashboard-samples", type=int, default=50, help="admin dashboard requests (default 50)")
     parser.add_argument("--skip-ws", action="store_true", help="leave out the websocket scenarios")
     parser.add_argument(
+        "--only",
+        help=(
+            "comma-separated steps to run besides /healthz (e.g. top100,me,submit_open): "
+            f"{', '.join(STEPS)}; the results go to the run's scratch folder"
+        ),
+    )
+    parser.add_argument(
         "--quiet-cores",
         type=float,
         default=0.25,
@@ -108,6 +130,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="results file stem (default bench/results/latest; with --quick, quick in the run's scratch folder)",
     )
     args = parser.parse_args(argv)
+    args.only = set(args.only.split(",")) if args.only else None
+    if args.only and args.only - set(STEPS):
+        parser.error(f"unknown steps in --only: {', '.join(sorted(args.only - set(STEPS)))}")
     args.data = QUICK if args.quick else FULL
     args.database = args.database or ("podium_bench_quick" if args.quick else "podium_bench")
     args.seconds = args.seconds or (3 if args.quick else 10)
@@ -156,24 +181,6 @@ def machine() -> dict:
 # --- The bench -------------------------------------------------------------------------
 
 
-@dataclass
-class Scenario:
-    key: str
-    title: str
-    url_path: str  # what wrk is pointed at; a script may build other paths
-    script: str = "report.lua"
-    script_args: list[str] = field(default_factory=list)
-    sample: Callable[[int], list[Request]] | None = None  # requests like the load's (default: GET url_path)
-    check: Callable[[Answer], str | None] | None = None  # a problem with an answer, or None
-
-    def requests(self, count: int) -> list[Request]:
-        return self.sample(count) if self.sample else [Request("GET", self.url_path) for _ in range(count)]
-
-    def wrk_args(self) -> list[str]:
-        """The script's arguments, `{nonce}` made unique for each wrk run (Idempotency-Keys)."""
-        return [arg.replace("{nonce}", secrets.token_hex(6)) for arg in self.script_args]
-
-
 class ServerLog:
     """Lines the servers wrote since the last look: counts by level, a few samples."""
 
@@ -215,9 +222,7 @@ class Bench:
         self.port = 0
         self.rest_workers = 2
         self.log: ServerLog | None = None
-        self.tokens: list[str] = []
-        self.token_file = workdir / "tokens.txt"
-        self.run_id = secrets.token_hex(4)
+        self.players = Players(token_file=workdir / "tokens.txt", run_id=secrets.token_hex(4))
         data = args.data
         self.big = max(data["scale"])
         self.big_slug = f"bench-scale-{self.big}"
@@ -237,12 +242,13 @@ class Bench:
                 "websocket": {"sockets": args.sockets, "rounds": args.rounds},
                 "restWorkers": 2,
                 "liveWorkers": 1,
-                "scalingRule": "me bound = 2150 x min(1, /healthz req/s today / 4160)",
+                "only": sorted(args.only) if args.only else None,
             },
             "machine": machine(),
             "setup": {},
             "ceilings": {},
             "http": {},
+            "openLoop": {},
             "serverDeaths": [],
         }
 
@@ -432,6 +438,7 @@ class Bench:
             say(f"  rebuilt in {setup['rebuildSeconds']} s")
         setup["passwords"] = self.in_process("passwords", count=TOKEN_USERS, password=BENCH_PASSWORD)
         setup["wsGame"] = self.in_process("ws_game")
+        setup["subscoreBoard"] = self.in_process("subscore_board", slug=SUBMIT_GAME)
         setup["prepareSeconds"] = round(time.perf_counter() - started, 1)
 
     def rank_timing(self) -> None:
@@ -493,8 +500,8 @@ class Bench:
             if answer.status != 200:
                 raise BenchFailure(f"login as {name} answered {answer.status}: {answer.data}")
             tokens.append(answer.data["data"]["access"])
-        self.tokens = tokens
-        self.token_file.write_text("\n".join(tokens) + "\n")
+        self.players.tokens = tokens
+        self.players.token_file.write_text("\n".join(tokens) + "\n")
         say(f"signed in as {len(tokens)} bench players")
 
     def measure(self, scenario: Scenario, *, port: int | None = None, server: Process | None = None) -> dict:
@@ -560,116 +567,6 @@ class Bench:
         say(report.scenario_table(result, self.results["ceilings"]))
         return result
 
-    # --- scenarios ---
-
-    def healthz(self) -> Scenario:
-        return Scenario(
-            "healthz",
-            "Ceiling: minimal Django view GET /healthz via deploy/serve",
-            "/healthz",
-            check=lambda a: None if a.data == {"status": "ok"} else f"unexpected body {a.data}",
-        )
-
-    def read_scenarios(self) -> list[Scenario]:
-        big, slug = self.big, self.big_slug
-        depth_page = big // 2 // 100 + 1
-        depth_offset = (depth_page - 1) * 100
-        rng = random.Random(11)
-
-        def names(count):
-            return [f"bench-p{rng.randrange(big):07d}" for _ in range(count)]
-
-        def entries_check(count, first_rank):
-            def check(answer):
-                rows = (answer.data or {}).get("data") if isinstance(answer.data, dict) else None
-                if answer.status != 200 or not isinstance(rows, list):
-                    return f"answered {answer.status}: {str(answer.data)[:200]}"
-                if len(rows) != count or rows[0].get("rank") != first_rank:
-                    return f"{len(rows)} entries from rank {rows[0].get('rank') if rows else None}, expected {count}"
-                return None
-
-            return check
-
-        me_path = f"/api/v1/games/{slug}/leaderboard/me/?radius=5"
-
-        def me_check(answer):
-            data = (answer.data or {}).get("data") if isinstance(answer.data, dict) else None
-            if answer.status != 200 or not data or not data.get("entry"):
-                return f"answered {answer.status}: {str(answer.data)[:200]}"
-            return None if len(data.get("around", [])) >= 6 else f"only {len(data.get('around', []))} entries around"
-
-        return [
-            Scenario(
-                "top100",
-                f"Top-100 leaderboard of {READ_GAME}",
-                f"/api/v1/games/{READ_GAME}/leaderboard/?limit=100",
-                check=entries_check(100, 1),
-            ),
-            Scenario(
-                "depth",
-                f"Page at depth {depth_offset:,} of the {big:,}-entry board (limit 100)",
-                f"/api/v1/games/{slug}/leaderboard/?page={depth_page}&limit=100",
-                check=entries_check(100, depth_offset + 1),
-            ),
-            Scenario(
-                "user_rank",
-                f"users/{{username}} rank lookup, random players of the {big:,}-entry board",
-                "/",
-                script="user_rank.lua",
-                script_args=[slug, str(big)],
-                sample=lambda n: [Request("GET", f"/api/v1/games/{slug}/leaderboard/users/{u}/") for u in names(n)],
-            ),
-            Scenario(
-                "me",
-                f"me with radius 5, {TOKEN_USERS} signed-in players of the {big:,}-entry board",
-                "/",
-                script="bearer_get.lua",
-                script_args=[me_path, str(self.token_file)],
-                sample=lambda n: [
-                    Request("GET", me_path, {"Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}"})
-                    for i in range(n)
-                ],
-                check=me_check,
-            ),
-            Scenario(
-                "game_detail",
-                f"Game detail (with playerCount) of {READ_GAME}",
-                f"/api/v1/games/{READ_GAME}/",
-                check=lambda a: None if "playerCount" in ((a.data or {}).get("data") or {}) else "no playerCount",
-            ),
-        ]
-
-    def submit_scenario(self, key: str = "submit", board: str | None = None, largest: int = 10**9 - 1) -> Scenario:
-        """Submissions to SUBMIT_GAME's default board or to one of its others
-        (values 1 to `largest`)."""
-        board_path = f"games/{SUBMIT_GAME}" + (f"/boards/{board}" if board else "")
-        path = f"/api/v1/{board_path}/scores/"
-        where = f"the {board} board of {SUBMIT_GAME}" if board else SUBMIT_GAME
-
-        def sample(count):
-            return [
-                Request(
-                    "POST",
-                    path,
-                    {
-                        "Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}",
-                        "Idempotency-Key": f"{self.run_id}-probe-{secrets.token_hex(6)}",
-                    },
-                    {"value": random.randrange(1, largest + 1), "metadata": {"bench": "probe"}},
-                )
-                for i in range(count)
-            ]
-
-        return Scenario(
-            key,
-            f"Score submission to {where} by {TOKEN_USERS} signed-in players, unique Idempotency-Keys",
-            "/",
-            script="submit.lua",
-            script_args=[board_path, str(self.token_file), f"{self.run_id}-{key}-{{nonce}}", str(largest)],
-            sample=sample,
-            check=lambda a: None if a.status == 201 else f"answered {a.status}: {str(a.data)[:200]}",
-        )
-
     def websockets(self) -> None:
         out = self.workdir / "ws_broadcast.json"
         command = [
@@ -717,6 +614,29 @@ class Bench:
         say()
         say(report.websocket_table(ws))
 
+    def read_scenarios(self) -> list[Scenario]:
+        return scenarios.read_scenarios(big=self.big, slug=self.big_slug, players=self.players)
+
+    def open_loop(self, key: str, closed: dict, make_request) -> None:
+        """`key` open-loop at half the rate its closed-loop run reached (issue #13)."""
+        if "error" in closed or not closed.get("rps"):
+            self.results["openLoop"][key] = {"error": f"no closed-loop rate to halve ({closed.get('error')})"}
+            return
+        rate = round(closed["rps"] / 2, 1)
+        self.serve_died(f"before {key}")
+        quiet = self.wait_for_quiet()
+        with CpuMeter(self.groups()) as cpu:
+            result = run_open_loop(
+                self.port, rate=rate, seconds=self.args.seconds, make_request=make_request, connections=64
+            )
+        result.update({"title": f"{closed['title']}, open loop at half its rate", "machineBefore": quiet})
+        result["cpuSeconds"] = cpu.result
+        if cpu.result.get("server") is not None and result.get("answered"):
+            result["serverCpuMsPerRequest"] = round(cpu.result["server"] * 1000 / result["answered"], 3)
+        self.results["openLoop"][key] = result
+        say()
+        say(report.open_loop_table(key, result))
+
     def redis_down(self) -> None:
         say()
         say("stopping the private Redis: the same reads from PostgreSQL...")
@@ -738,29 +658,51 @@ class Bench:
         for count in (2, 1):
             self.stop_serve()
             self.start_serve(rest_workers=count)
-            for scenario in (self.healthz(), read):
+            for scenario in (scenarios.healthz(), read):
                 scenario = Scenario(**{**scenario.__dict__})
                 scenario.title = f"{count} REST worker{'s' if count > 1 else ''}: {scenario.title}"
                 self.run_http(scenario, key=f"workers_{count}_{scenario.key}")
 
+    def wants(self, step: str) -> bool:
+        return self.args.only is None or step in self.args.only
+
     def run(self) -> None:
         self.start_redis()
         self.prepare_data()
-        self.rank_timing()
-        self.dashboard_timing()
-        self.bare_ceiling()
+        if self.wants("rank_timing"):
+            self.rank_timing()
+        if self.wants("dashboard"):
+            self.dashboard_timing()
+        if self.wants("bare"):
+            self.bare_ceiling()
         self.start_serve(rest_workers=2)
         self.sign_in()
-        healthz = self.run_http(self.healthz())
+        healthz = self.run_http(scenarios.healthz())
         self.results["ceilings"]["healthz"] = healthz.get("rps")
         for scenario in self.read_scenarios():
-            self.run_http(scenario)
-        self.run_http(self.submit_scenario())
-        self.run_http(self.submit_scenario("submit_sum", board=SUM_BOARD, largest=100))
-        if not self.args.skip_ws:
+            if self.wants(scenario.key) or (scenario.key == "me" and self.wants("me_open")):
+                self.run_http(scenario)
+        if self.wants("me_open"):
+            self.open_loop(
+                "me_open", self.results["http"]["me"], scenarios.open_loop_me(self.players, slug=self.big_slug)
+            )
+        if self.wants("submit") or self.wants("submit_open"):
+            self.run_http(scenarios.submit_scenario(self.players))
+        if self.wants("submit_open"):
+            make = scenarios.open_loop_submissions(self.players, nonce=secrets.token_hex(4))
+            self.open_loop("submit_open", self.results["http"]["submit"], make)
+        if self.wants("submit_sum"):
+            self.run_http(scenarios.submit_scenario(self.players, "submit_sum", board=SUM_BOARD, largest=100))
+        if self.wants("submit_subscore"):
+            self.run_http(
+                scenarios.submit_scenario(self.players, "submit_subscore", board=SUBSCORE_BOARD, subscore=True)
+            )
+        if not self.args.skip_ws and self.wants("websocket"):
             self.websockets()
-        self.redis_down()
-        self.workers()
+        if self.wants("redis_down"):
+            self.redis_down()
+        if self.wants("workers"):
+            self.workers()
         self.stop_serve()
         self.results["complete"] = True
 
@@ -775,6 +717,8 @@ def print_report(results: dict) -> None:
         f"minimal Django view (/healthz) {report.fmt(ceilings.get('healthz'))} req/s"
     )
     say(report.summary_table(results))
+    for key, result in (results.get("openLoop") or {}).items():
+        say(report.open_loop_table(key, result))
     if results.get("rankTiming"):
         say(report.rank_timing_table(results["rankTiming"]))
     if results.get("dashboardTiming"):
@@ -789,7 +733,7 @@ def print_report(results: dict) -> None:
         first = "; ".join(f"{g['at']} {g['command'][:60]}" for g in death["firstToExit"][:3]) or "?"
         say(f"deploy/serve exited by itself {death['where']} (exit {death['exitCode']}); first to go: {first}")
     met = sum(1 for target in results["targets"].values() if target["met"])
-    say(f"{met} of {len(results['targets'])} targets met. Scaling rule: {results['config']['scalingRule']}.")
+    say(f"{met} of {len(results['targets'])} targets met.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -799,8 +743,10 @@ def main(argv: list[str] | None = None) -> int:
         say("wrk is not installed (Debian package wrk; `make bench` installs it)")
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="podium-bench-"))
-    # A smoke run leaves bench/results/ to the full runs.
-    stem = args.output or str(workdir / "quick" if args.quick else BENCH / "results" / "latest")
+    # A smoke run, or a partial one, leaves bench/results/ to the full runs.
+    partial = args.quick or args.only
+    scratch = workdir / ("quick" if args.quick else "partial")
+    stem = args.output or str(scratch if partial else BENCH / "results" / "latest")
     args.json_path, args.png_path = Path(f"{stem}.json"), Path(f"{stem}.png")
     env = {
         **os.environ,
