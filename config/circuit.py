@@ -59,6 +59,11 @@ class CircuitBreaker:
             return self.HALF_OPEN
         return self.OPEN
 
+    @property
+    def closed(self) -> bool:
+        """Whether the dependency is taken to be up (no failures pending)."""
+        return self._opened_at is None
+
     def allow(self) -> bool:
         """Whether a call may go to the dependency now (not while open)."""
         if self._opened_at is None:  # the common case, without the lock

@@ -19,7 +19,7 @@ from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.urls import Resolver404, resolve
 from rest_framework.response import Response as DrfResponse
 
-from config import errors, memo
+from config import errors
 from config.api.exceptions import to_app_error
 from config.api.rendering import error_response
 from config.logging import current_request_id
@@ -64,20 +64,6 @@ class RequestIdMiddleware:
             current_request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
-
-
-class MemoStampsMiddleware:
-    """Each request reads the stamps of what it remembers afresh (config.memo)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        tokens = memo.start_request()
-        try:
-            return self.get_response(request)
-        finally:
-            memo.end_request(tokens)
 
 
 class AccessLogMiddleware:

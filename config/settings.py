@@ -89,7 +89,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: every response, static files and errors included, gets an id.
     "config.middleware.RequestIdMiddleware",
-    "config.middleware.MemoStampsMiddleware",
     "config.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

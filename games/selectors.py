@@ -35,11 +35,6 @@ def known_game_id(slug: str) -> int | None:
     return _ids_by_slug.get(slug)
 
 
-def want_game(slug: str) -> None:
-    """This request will look the game up (config.memo.Memo.want)."""
-    _games.want(slug)
-
-
 def game_by_slug(slug: str) -> Game:
     """The game behind a URL, remembered while it does not change. Raises
     NotFound for unknown and archived games."""

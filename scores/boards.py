@@ -51,11 +51,6 @@ def known_board_id(game_id: int, key: str) -> int | None:
     return _ids_by_key.get((game_id, key))
 
 
-def want_board(game_id: int, key: str) -> None:
-    """This request will look the board up (config.memo.Memo.want)."""
-    _boards.want(f"{game_id}:{key}")
-
-
 def board_by_key(game: Game, key: str) -> Board:
     """A listed game's board, remembered while it does not change. Raises
     NotFound for unknown, malformed and archived keys."""

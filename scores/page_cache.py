@@ -1,43 +1,46 @@
-"""The cache of leaderboard top pages, as response bytes, invalidated by a
-per-game version (one for all of a game's boards).
+"""The memory of leaderboard top pages, as response bytes, in each process,
+forgotten whenever their game's page version changes (one version for all
+of a game's boards).
 
-A page is cached with the game's version read *before* the board was: a
-write that lands in between bumps the version, and the page is never
-served. A version that is missing (never set, evicted, or lost with Redis)
-starts again from the clock, never from a value an old page may carry.
-Every change that can alter a page bumps it: accepted scores, moderation,
-account deletion, rebuilds, and any change to the game itself (archiving,
-restoring, editing: games.signals.game_changed) or to one of its boards.
+Every change that can alter a page bumps the version: accepted scores,
+moderation, account deletion, rebuilds, and any change to the game itself
+(archiving, restoring, editing: games.signals.game_changed) or to one of
+its boards. The version is a key in Redis whose value means nothing: each
+process hears of every change to it (config.watch) and stops using the
+pages it kept for that game, so serving a remembered page asks nobody
+anything, and a score's writer bumps the version before its 201 is sent,
+so every read after the 201, in any process, builds the page afresh.
 
-With Redis the page and its version are read in one MGET of raw bytes (this
-is the hottest read Podium serves); without it, the process's own cache.
+A page is remembered with the watch's sequence number from *before* the
+board was read: a bump that lands in between leaves it unused. While
+Redis does not answer nothing is remembered. Without Redis (the embedded
+default, one process), a bump forgets the game's pages itself.
 """
 
 from __future__ import annotations
 
-import time
+import threading
 from contextlib import suppress
 
 from django.conf import settings
-from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from config.api.query import PageRequest
-from config.memo import BUMP_SCRIPT
+from config.watch import watch
 from scores.periods import BoardPeriod
 
-PAGE_CACHE_SECONDS = 300
+PAGES_REMEMBERED = 5_000
+
+_lock = threading.Lock()
+# game id -> {(board period, page, limit): (sequence number, bytes)}
+_pages: dict[int, dict[tuple, tuple[int, bytes]]] = {}
+_count = 0
+# Without Redis: each game's own count of bumps, the token of its pages.
+_local_versions: dict[int, int] = {}
 
 
-def _version_key(game_id: int) -> str:
+def version_key(game_id: int) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:lbver:{game_id}"
-
-
-def _page_key(board: BoardPeriod, page: PageRequest) -> str:
-    return (
-        f"{settings.REDIS_KEY_PREFIX}:lbpage:{board.board_id}:{board.period}:{board.start.isoformat()}"
-        f":{page.page}:{page.limit}"
-    )
 
 
 def _redis():
@@ -47,47 +50,71 @@ def _redis():
 
 
 def bump(game_id: int) -> None:
-    """Invalidate every cached page of a game's boards."""
+    """Forget every remembered page of a game's boards, in every process."""
+    _forget(game_id)
     if not settings.REDIS_URL:
-        try:
-            cache.incr(_version_key(game_id))
-        except ValueError:
-            cache.add(_version_key(game_id), time.time_ns(), timeout=None)
         return
-    with suppress(RedisError, OSError):  # Redis is down: so is every page cached in it
-        _redis().eval(BUMP_SCRIPT, 1, _version_key(game_id), time.time_ns())
+    with suppress(RedisError, OSError):  # Redis is away: so is every process's page memory
+        _redis().incr(version_key(game_id))
 
 
 def bump_in(pipe, game_id: int) -> None:
     """bump(), as one more command of a Redis pipeline the caller sends."""
-    pipe.eval(BUMP_SCRIPT, 1, _version_key(game_id), time.time_ns())
+    _forget(game_id)
+    pipe.incr(version_key(game_id))
+
+
+def _forget(game_id: int) -> None:
+    global _count
+    watching = watch()
+    if watching is not None:
+        watching.changed(version_key(game_id))
+    with _lock:
+        if watching is None:
+            _local_versions[game_id] = _local_versions.get(game_id, 0) + 1
+        _count -= len(_pages.pop(game_id, {}))
+
+
+def _fresh(watching, game_id: int, token: int) -> bool:
+    """Whether pages kept under `token` still stand (no bump of the game since)."""
+    if watching is None:
+        return _local_versions.get(game_id, 0) == token
+    return watching.unchanged_since(version_key(game_id), token)
 
 
 def lookup(game_id: int, board: BoardPeriod, page: PageRequest) -> tuple[int | None, bytes | None]:
-    """(the game's current version, the page's bytes cached for it or None), in one round trip."""
-    version_key, page_key = _version_key(game_id), _page_key(board, page)
-    if not settings.REDIS_URL:
-        found = cache.get_many([version_key, page_key])
-        version, cached = found.get(version_key), found.get(page_key)
-        if version is None:
-            cache.add(version_key, time.time_ns(), timeout=None)
-            return None, None
-        return version, (cached[1] if cached is not None and cached[0] == version else None)
-    client = _redis()
-    try:
-        raw_version, cached = client.mget([version_key, page_key])
-        if raw_version is None:
-            client.set(version_key, time.time_ns(), nx=True)
-            return None, None
-    except (RedisError, OSError):
+    """(a token to store the page under, or None when nothing may be
+    remembered now; the page's bytes, or None). Take the token *before*
+    reading the board."""
+    watching = watch()
+    token = _local_versions.get(game_id, 0) if watching is None else watching.snapshot()
+    if token is None:
         return None, None
-    prefix = raw_version + b"\n"
-    return int(raw_version), (cached[len(prefix) :] if cached and cached.startswith(prefix) else None)
+    found = _pages.get(game_id, {}).get((board, page.page, page.limit))
+    if found is not None and _fresh(watching, game_id, found[0]):
+        return token, found[1]
+    return token, None
 
 
-def store(board: BoardPeriod, page: PageRequest, version: int, body: bytes) -> None:
-    if not settings.REDIS_URL:
-        cache.set(_page_key(board, page), (version, body), PAGE_CACHE_SECONDS)
+def store(game_id: int, board: BoardPeriod, page: PageRequest, token: int, body: bytes) -> None:
+    """Remember a page built after `lookup` gave `token`, unless the game's
+    pages changed since."""
+    global _count
+    if not _fresh(watch(), game_id, token):
         return
-    with suppress(RedisError, OSError):
-        _redis().set(_page_key(board, page), b"%d\n" % version + body, ex=PAGE_CACHE_SECONDS)
+    with _lock:
+        if _count >= PAGES_REMEMBERED:
+            _pages.clear()
+            _count = 0
+        pages = _pages.setdefault(game_id, {})
+        _count += (board, page.page, page.limit) not in pages
+        pages[(board, page.page, page.limit)] = (token, body)
+
+
+def forget_everything() -> None:
+    """Forget every remembered page of this process (the test suite, between tests)."""
+    global _count
+    with _lock:
+        _pages.clear()
+        _local_versions.clear()
+        _count = 0

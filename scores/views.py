@@ -22,7 +22,7 @@ from config.api.rendering import envelope_bytes, json_response
 from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors, named_enum
 from config.errors import AppError, NotFound, ValidationFailed
 from config.ratelimit import enforce_rate_limit
-from games.selectors import game_by_slug, known_game_id, want_game
+from games.selectors import game_by_slug, known_game_id
 from games.serializers import SLUG_RULE
 from scores import boards, page_cache, selectors, services
 from scores.models import DEFAULT_BOARD, Period, Score
@@ -102,11 +102,6 @@ class GameScopedMixin:
         return boards.board_by_key(self.game, self.kwargs.get("board_key", DEFAULT_BOARD))
 
     def initial(self, request, *args, **kwargs):
-        # The stamps of the game, the board and the signed-in user come in one round trip.
-        slug = self.kwargs["game_slug"]
-        want_game(slug)
-        if (game_id := known_game_id(slug)) is not None:
-            boards.want_board(game_id, self.kwargs.get("board_key", DEFAULT_BOARD))
         super().initial(request, *args, **kwargs)
         if self.game_first:
             self.board  # noqa: B018 - resolves the game and the board, or raises the 404
@@ -348,7 +343,7 @@ class _PageLookup:
     page: PageRequest
     now: datetime
     window: BoardPeriod
-    version: int | None  # None: not a cacheable page (or no cache)
+    token: int | None  # None: not a page that may be remembered now
     body: bytes | None
 
 
@@ -359,7 +354,7 @@ def _cached_page(request, game_id: int, board_id: int) -> _PageLookup:
     period = _period(request)
     at, users, page = _at(request, period, now), _users(request), parse_page_request(request.query_params)
     window = selectors.leaderboard_window(board_id=board_id, period=period, at=at, now=now)
-    version, body = None, None
+    token, body = None, None
     # Only top pages of current periods are cached. A board that missed a
     # write while Redis was away is rebuilt (by the selector) before any page
     # of it is served again, cached ones included.
@@ -369,8 +364,8 @@ def _cached_page(request, game_id: int, board_id: int) -> _PageLookup:
         and not window.is_over(now)
         and window not in stale_boards()
     ):
-        version, body = page_cache.lookup(game_id, window, page)  # the version is read before the board
-    return _PageLookup(period, at, users, page, now, window, version, body)
+        token, body = page_cache.lookup(game_id, window, page)  # taken before the board is read
+    return _PageLookup(period, at, users, page, now, window, token, body)
 
 
 @csrf_exempt  # DRF, which answers everything but the fast path, does its own CSRF checks
@@ -484,11 +479,11 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         """A page of the board. Pages within the top 100 are cached as bytes;
         entries are built without serializers (hot paths make hundreds)."""
-        # The page cache's version is read before the game and the board:
-        # a change to either that commits in between has bumped it, so a
-        # page built from the old game or board is never stored under the
-        # new version. (Ids never change; a process that has not met the
-        # board yet looks it up first, and does not store.)
+        # The page memory's token is taken before the game and the board are
+        # read: a change to either that commits in between bumps the game's
+        # pages, so a page built from the old game or board is never kept.
+        # (Ids never change; a process that has not met the board yet looks
+        # it up first, and does not keep the page.)
         game_id = known_game_id(self.kwargs["game_slug"])
         board_id = boards.known_board_id(game_id, self.kwargs.get("board_key", DEFAULT_BOARD)) if game_id else None
         storable = board_id is not None
@@ -507,8 +502,8 @@ class LeaderboardViewSet(GameScopedMixin, viewsets.GenericViewSet):
             entries, total = friends[page.offset : page.offset + page.limit], len(friends)
         meta = {**page.meta(total), **period_meta(lookup.window, lookup.now)}
         body = envelope_bytes([entry_wire(entry) for entry in entries], meta)
-        if lookup.version is not None and storable:
-            page_cache.store(lookup.window, page, lookup.version, body)
+        if lookup.token is not None and storable:
+            page_cache.store(game_id, lookup.window, page, lookup.token, body)
         return json_response(body)
 
     @extend_schema(

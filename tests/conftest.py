@@ -20,6 +20,7 @@ from accounts.services import issue_tokens
 from config import memo
 from config.circuit import redis_breaker
 from realtime.presence import local_presence
+from scores import page_cache
 from scores.rebuild import stale_boards
 from tests.e2e.live_servers import NGINX, ProductionLayout, Servers
 from tests.factories import PASSWORD, UserFactory
@@ -77,12 +78,14 @@ def _fast_hashes_and_clean_state(settings):
     clear_redis_state()
     stale_boards.cache_clear()
     memo.forget_everything()
+    page_cache.forget_everything()
     local_presence().forget_everything()
     redis_breaker.reset()
     yield
     clear_redis_state()
     stale_boards.cache_clear()
     memo.forget_everything()
+    page_cache.forget_everything()
     local_presence().forget_everything()
 
 

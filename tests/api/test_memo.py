@@ -1,8 +1,12 @@
-"""config.memo's rules, against the suite's Redis, with a fake clock."""
+"""config.memo's rules, against the suite's Redis (whose invalidations
+config.watch reads), with a fake clock."""
 
 import pytest
+import redis
+from django.conf import settings
 
 from config import memo
+from config.watch import watch
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
@@ -29,6 +33,12 @@ class Loads:
 @pytest.fixture
 def rows():
     return memo.Memo("test", size=10, clock=Clock())
+
+
+def another_process_bumps(key: str) -> None:
+    """What another process's change does: a new stamp, over a connection of its own."""
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        client.incr(key)
 
 
 def test_a_row_is_remembered_while_its_stamp_holds(rows):
@@ -59,15 +69,52 @@ def test_a_change_sets_a_new_stamp_and_the_row_is_read_again(rows):
     assert rows.get(1, load) == {"name": "row 2"}
 
 
-def test_a_stamp_changed_by_another_process_is_seen(rows):
+def test_a_stamp_changed_by_another_process_is_seen_by_the_next_lookup(rows):
     load = Loads()
     rows.get(1, load)
     rows.get(1, load)
 
-    other_process = memo.Memo("test", size=10)  # shares only the Redis stamp
-    other_process.changed(1)
+    another_process_bumps(rows.stamp_key(1))
 
     assert rows.get(1, load) == {"name": "row 2"}
+
+
+def test_a_stamp_that_goes_from_redis_counts_as_a_change(rows):
+    load = Loads()
+    rows.get(1, load)
+    another_process_bumps(rows.stamp_key(1))
+    rows.get(1, load)
+
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        client.delete(rows.stamp_key(1))
+
+    assert rows.get(1, load) == {"name": "row 3"}
+
+
+def test_a_row_read_while_its_stamp_changes_is_not_remembered(rows):
+    changing = Loads()
+
+    def load_while_another_process_changes_it():
+        another_process_bumps(rows.stamp_key(1))
+        return changing()
+
+    rows.get(1, load_while_another_process_changes_it)
+
+    assert rows.get(1, Loads()) == {"name": "row 1"}  # read again, not the row loaded during the change
+
+
+def test_nothing_is_remembered_while_the_breaker_is_open(rows):
+    from config.circuit import redis_breaker
+
+    load = Loads()
+    rows.get(1, load)
+    redis_breaker.failure(at_once=True)
+    try:
+        rows.get(1, load)
+    finally:
+        redis_breaker.reset()
+
+    assert load.calls == 2
 
 
 def test_nothing_is_trusted_past_memo_seconds(rows):
@@ -94,3 +141,17 @@ def test_it_keeps_at_most_its_size(rows):
         rows.get(key, load)
 
     assert len(rows._rows) == rows.size
+
+
+def test_memory_is_forgotten_when_the_tracking_connection_is_lost(rows):
+    load = Loads()
+    rows.get(1, load)
+    watching = watch()
+
+    with watching._lock:
+        watching._lost("the test cut it")
+    assert rows.get(1, load) == {"name": "row 2"}  # nothing trusted until it is back
+    assert watching._connect()  # what the watch's thread does next
+
+    assert rows.get(1, load) == {"name": "row 3"}  # what was remembered before is gone
+    assert rows.get(1, load) == {"name": "row 3"}
