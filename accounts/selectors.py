@@ -8,10 +8,11 @@ password changed in `manage.py shell`), so there they are read each time.
 """
 
 import unicodedata
+from contextlib import suppress
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models.functions import Lower
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from config import memo
@@ -44,7 +45,7 @@ def taken_identity_fields(*, email: str, username: str) -> list[str]:
     return taken
 
 
-USERNAME_CACHE_SECONDS = 3600
+USERNAME_SECONDS = 3600
 
 
 def user_caching() -> bool:
@@ -52,25 +53,80 @@ def user_caching() -> bool:
     return bool(settings.REDIS_URL)
 
 
-def username_cache_key(user_id: int) -> str:
-    return f"username:{user_id}"
+# Names kept in Redis, as plain text, for USERNAME_SECONDS: the leaderboard
+# scripts read them in the same round trip as the entries. `uname:<id>` is
+# a user's name; `uref:<name, lowered>` is `<id>:<name>`, whom a name names.
+
+
+def username_key_prefix() -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:uname:"
+
+
+def username_ref_key(username: str) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:uref:{username.lower()}"
+
+
+def _redis():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
 
 
 def usernames_by_id(user_ids: list[int]) -> dict[int, str]:
-    """Usernames for leaderboard rows: from the cache, one query for the misses."""
-    if not user_ids:
+    """Usernames for leaderboard rows: from Redis, one query for the misses."""
+    wanted = list(set(user_ids))
+    if not wanted:
         return {}
-    keys = {username_cache_key(user_id): user_id for user_id in set(user_ids)}
     if not user_caching():
-        return dict(User.objects.filter(pk__in=list(keys.values())).values_list("pk", "username"))
-    cached = cache.get_many(list(keys))
-    found = {keys[key]: name for key, name in cached.items()}
-    missing = [user_id for user_id in keys.values() if user_id not in found]
+        return dict(User.objects.filter(pk__in=wanted).values_list("pk", "username"))
+    prefix = username_key_prefix()
+    try:
+        values = _redis().mget([f"{prefix}{user_id}" for user_id in wanted])
+    except (RedisError, OSError):
+        values = [None] * len(wanted)
+    found = {user_id: value.decode() for user_id, value in zip(wanted, values, strict=True) if value is not None}
+    missing = [user_id for user_id in wanted if user_id not in found]
     if missing:
         fetched = dict(User.objects.filter(pk__in=missing).values_list("pk", "username"))
-        cache.set_many({username_cache_key(pk): name for pk, name in fetched.items()}, USERNAME_CACHE_SECONDS)
+        remember_usernames(fetched)
         found.update(fetched)
     return found
+
+
+# KEYS: none (the keys are made of ARGV[1] and ARGV[2], prefixes; Podium's
+# Redis is one server). ARGV[3]: seconds; then (id, name, name lowered)...
+_REMEMBER = """
+for i = 4, #ARGV, 3 do
+  redis.call('SET', ARGV[1] .. ARGV[i], ARGV[i + 1], 'EX', ARGV[3])
+  redis.call('SET', ARGV[2] .. ARGV[i + 2], ARGV[i] .. ':' .. ARGV[i + 1], 'EX', ARGV[3])
+end
+return 1
+"""
+
+
+# Names per round trip: each must stay well inside REDIS_TIMEOUT (40 ms) on a busy machine.
+_REMEMBER_BATCH = 250
+
+
+def remember_usernames(names: dict[int, str]) -> None:
+    """Keep these users' names (and whom each name names) in Redis for the
+    leaderboard scripts, 250 to a round trip."""
+    if not names or not user_caching():
+        return
+    items = list(names.items())
+    for start in range(0, len(items), _REMEMBER_BATCH):
+        arguments: list = [username_key_prefix(), username_ref_key(""), USERNAME_SECONDS]
+        for user_id, name in items[start : start + _REMEMBER_BATCH]:
+            arguments += [user_id, name, name.lower()]
+        with suppress(RedisError, OSError):
+            _redis().eval(_REMEMBER, 0, *arguments)
+
+
+def forget_usernames(user_id: int, usernames: list[str]) -> None:
+    """The user's kept name, and whom each of `usernames` names: gone."""
+    if user_caching():
+        with suppress(RedisError, OSError):
+            _redis().delete(f"{username_key_prefix()}{user_id}", *(username_ref_key(name) for name in usernames))
 
 
 def user_ids_by_usernames(usernames: list[str]) -> dict[int, str]:
@@ -86,26 +142,14 @@ def user_by_username(username: str) -> User | None:
     return User.objects.annotate(name_lower=Lower("username")).filter(name_lower=username.lower()).first()
 
 
-USER_ID_CACHE_SECONDS = 3600
-
-
-def username_lookup_key(username: str) -> str:
-    return f"userref:{username.lower()}"
-
-
 def user_ref_for_username(username: str) -> tuple[int, str] | None:
     """(id, username as registered) of the user with this username in any
-    case, cached: a rank lookup by name needs no database query."""
-    key = username_lookup_key(username)
-    ref = cache.get(key) if user_caching() else None
-    if ref is None:
-        user = user_by_username(username)
-        if user is None:
-            return None
-        ref = (user.pk, user.username)
-        if user_caching():
-            cache.set(key, ref, USER_ID_CACHE_SECONDS)
-    return ref
+    case, from PostgreSQL; kept in Redis for the rank-lookup script."""
+    user = user_by_username(username)
+    if user is None:
+        return None
+    remember_usernames({user.pk: user.username})
+    return user.pk, user.username
 
 
 # The user behind a token, by id, in each process (config.memo), when user

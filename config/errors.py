@@ -60,6 +60,9 @@ class Unauthorized(AppError):
     code = "UNAUTHORIZED"
     message = "Authentication credentials were missing, invalid or expired."
 
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="api"'}  # the scheme to sign in with (RFC 9110)
+
 
 class Forbidden(AppError):
     status = 403

@@ -195,15 +195,15 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub: a group is a Redis channel, and a broadcast one
+            # PUBLISH that reaches every process's hub (realtime.hub) at once.
+            # JSON, so that a submission's own Lua script can publish its
+            # score message in the same round trip (realtime.broadcast).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # The layer blocks up to 5 s waiting for messages (BZPOPMIN);
-                # the socket must outwait it (redis-py's default is 5 s too).
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
-                # Channels belong to server processes (see realtime.hub), each
-                # draining its own at once; room for bursts of broadcasts.
-                "capacity": 1000,
+                "serializer_format": "json",
             },
         }
     }

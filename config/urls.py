@@ -7,11 +7,20 @@ from config import health, pages
 from config.api.index import api_index
 from config.api.schema_views import SchemaView
 from games.serializers import SLUG_RULE
-from games.views import GameViewSet
+from games.views import GameViewSet, game_detail
 from realtime import views as live_views
-from scores.views import BoardViewSet, GameScoreViewSet, LeaderboardViewSet, leaderboard
+from scores.views import (
+    BoardViewSet,
+    GameScoreViewSet,
+    LeaderboardViewSet,
+    leaderboard,
+    leaderboard_me,
+    leaderboard_user,
+    scores,
+)
 
 GAME = rf"games/(?P<game_slug>{SLUG_RULE[1:-2]})"
+USERNAME_PATH = r"[A-Za-z0-9_-]{1,30}"
 BOARD = rf"{GAME}/boards/(?P<board_key>{SLUG_RULE[1:-2]})"
 
 router = SimpleRouter()
@@ -23,16 +32,24 @@ router.register(rf"{GAME}/boards", BoardViewSet, basename="game-board")
 router.register(rf"{BOARD}/scores", GameScoreViewSet, basename="board-score")
 router.register(rf"{BOARD}/leaderboard", LeaderboardViewSet, basename="board-leaderboard")
 
+# The hottest requests, answered without DRF's dispatch; the router's routes
+# below describe the same URLs (the schema) and answer their other methods.
+HOT_PATHS = [
+    (r"leaderboard/", leaderboard),
+    (r"leaderboard/me/", leaderboard_me),
+    (rf"leaderboard/users/(?P<username>{USERNAME_PATH})/", leaderboard_user),
+    (r"scores/", scores),
+]
+
 api_v1 = [
+    re_path(rf"^games/(?P<slug>{SLUG_RULE[1:-2]})/$", game_detail),
+    *(re_path(rf"^{scope}/{path}$", view) for scope in (GAME, BOARD) for path, view in HOT_PATHS),
     path("auth/", include("accounts.urls")),
-    # The cached fast path of the hottest read; the router's route below
-    # describes the same URL (schema) and serves whatever this hands over.
-    re_path(rf"^{GAME}/leaderboard/$", leaderboard),
-    re_path(rf"^{BOARD}/leaderboard/$", leaderboard),
     *router.urls,
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
     path("", pages.front_page, name="front"),
     path("api/", api_index, name="api-index"),
     path("api/v1/", api_index, name="api-v1-index"),
@@ -43,7 +60,6 @@ urlpatterns = [
     path("games/", live_views.lobby, name="lobby"),
     path("games/<slug:slug>/live/", live_views.game_live, name="game-live"),
     path("admin/", admin.site.urls),
-    path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
 

@@ -7,10 +7,14 @@ import asyncio
 import logging
 import os
 import threading
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 
+from config.api.rendering import HOLE, around_hole
 from games.models import Game
 from realtime import messages
 from realtime.groups import game_group
@@ -32,6 +36,36 @@ def score_accepted(
     if top_ten_changed:
         texts.append(_top_ten_message(board))
     _send(game, texts)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A score's broadcast for a Lua script that knows its rank: PUBLISH
+    to `channel` the channel layer's message (`group`, and the text
+    `head` + rank + `tail`), as group_send would."""
+
+    channel: str
+    group: str
+    head: str
+    tail: str
+
+
+def score_publication(
+    *, board: Board, score: dict, personal_best: bool, previous_best: int | None
+) -> Publication | None:
+    """The `score` broadcast with its rank left open, for the submission's
+    own Redis round trip (scores.committed); None when the channel layer is
+    not Redis pub/sub (the embedded default), which score_accepted serves."""
+    layer = get_channel_layer()
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return None
+    text = messages.score(board.game.slug, score, HOLE, personal_best=personal_best, previous_best=previous_best)
+    head, tail = around_hole(text)
+    group = game_group(board.game_id)
+    # channels_redis.pubsub names a group's Redis channel so (its
+    # _get_group_channel_name); a test sends through it and sees the socket get it.
+    channel = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}__group__{group}"
+    return Publication(channel=channel, group=group, head=head, tail=tail)
 
 
 def leaderboard_changed(*, board: Board) -> None:

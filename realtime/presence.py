@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from config import redis_scripts
 from config.security_log import client_network
 
 
@@ -232,10 +233,16 @@ def player_counts(game_ids: list[int]) -> dict[int, PlayerCount]:
     client = get_redis_connection("default")
     script = _sync_scripts(client)["count"]
     try:
-        pipe = client.pipeline(transaction=False)
-        for game_id in game_ids:
-            script(keys=_keys(game_id), args=[ttl_seconds()], client=pipe)
-        results = pipe.execute()
+        if len(game_ids) == 1:  # a game's detail, the hot case: one EVALSHA
+            results = [script(keys=_keys(game_ids[0]), args=[ttl_seconds()])]
+        else:
+            results = redis_scripts.execute(
+                client,
+                lambda pipe: [
+                    redis_scripts.queue(pipe, script, keys=_keys(game_id), args=[ttl_seconds()]) for game_id in game_ids
+                ],
+                [script],
+            )
     except (RedisError, OSError):
         return {game_id: PlayerCount() for game_id in game_ids}  # presence degrades to zero
     return {game_id: _update(result).count for game_id, result in zip(game_ids, results, strict=True)}

@@ -183,16 +183,23 @@ class Best(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a score submission made with an `Idempotency-Key`.
+    """An `Idempotency-Key` claimed by a score submission, in the submission's
+    own transaction: a repeat of the key by the same user gets the first
+    response again instead of a new score.
 
-    Kept 24 hours (`manage.py purge_idempotency_keys`); a repeat of the key by
-    the same user gets this response again instead of a new score.
+    `written` keeps what the submission's statement told it (the score's id,
+    the all-time entry before and after: scores.writes.Written.facts); the
+    first response itself, rank included, is kept in Redis beside it
+    (scores.idempotency). Records of the previous release hold the whole
+    response in `response_body`. Kept 24 hours (`manage.py
+    purge_idempotency_keys`).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=100)
     fingerprint = models.CharField(max_length=64)
-    response_body = models.JSONField()
+    response_body = models.JSONField(null=True, blank=True)
+    written = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

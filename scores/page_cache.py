@@ -51,7 +51,7 @@ def _redis():
 
 def bump(game_id: int) -> None:
     """Forget every remembered page of a game's boards, in every process."""
-    _forget(game_id)
+    forget(game_id)
     if not settings.REDIS_URL:
         return
     with suppress(RedisError, OSError):  # Redis is away: so is every process's page memory
@@ -60,11 +60,12 @@ def bump(game_id: int) -> None:
 
 def bump_in(pipe, game_id: int) -> None:
     """bump(), as one more command of a Redis pipeline the caller sends."""
-    _forget(game_id)
+    forget(game_id)
     pipe.incr(version_key(game_id))
 
 
-def _forget(game_id: int) -> None:
+def forget(game_id: int) -> None:
+    """This process forgets the game's pages at once (a bump does, and tells every other)."""
     global _count
     watching = watch()
     if watching is not None:

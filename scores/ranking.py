@@ -53,6 +53,7 @@ class RankedEntry:
     rank_key: int
     subrank_key: int
     achieved_at: datetime
+    username: str | None = None  # when the read brought it along
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,26 @@ return 1
 """
 )
 
-# A user's 0-based rank, and the entries within `radius` of it.
+# The usernames kept for the users of rows (member, score, member, score…),
+# false where none is kept: ARGV's name prefix and each member's user id
+# (its last 19 digits, without the padding). The name keys are built here:
+# Podium's Redis is one server, not a cluster.
+_NAMES_OF = """
+local function names_of(rows, prefix)
+  local keys = {}
+  for i = 1, #rows, 2 do
+    keys[#keys + 1] = prefix .. string.match(string.sub(rows[i], -19), '^0*(.+)$')
+  end
+  if #keys == 0 then return {} end
+  return redis.call('MGET', unpack(keys))
+end
+"""
+
+# A user's 0-based rank, the entries within `radius` of it, and their
+# names (ARGV[3]: the name prefix, or '' for none).
 _AROUND = (
     _MEMBER_OF
+    + _NAMES_OF
     + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
 local member = member_of(redis.call('HGET', KEYS[2], ARGV[1]))
@@ -157,7 +175,20 @@ local radius = tonumber(ARGV[2])
 local first = rank - radius
 if first < 0 then first = 0 end
 local around = redis.call('ZRANGE', KEYS[1], first, rank + radius, 'WITHSCORES')
-return {rank, first, around}
+local names = {}
+if ARGV[3] ~= '' then names = names_of(around, ARGV[3]) end
+return {rank, first, around, names}
+"""
+)
+
+# A page: whether the board is built, its size, the rows from ARGV[1] to
+# ARGV[2] (0-based, inclusive) and their names (ARGV[3]: the name prefix).
+_PAGE = (
+    _NAMES_OF
+    + """
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+local rows = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
+return {1, redis.call('ZCARD', KEYS[1]), rows, names_of(rows, ARGV[3])}
 """
 )
 
@@ -226,6 +257,7 @@ class _Scripts:
         self.record = client.register_script(_RECORD)
         self.remove = client.register_script(_REMOVE)
         self.around = client.register_script(_AROUND)
+        self.page = client.register_script(_PAGE)
         self.ahead = client.register_script(_AHEAD)
         self.ranks = client.register_script(_RANKS)
         self.swap = client.register_script(_SWAP)
@@ -236,7 +268,7 @@ def enabled() -> bool:
     return bool(settings.REDIS_URL)
 
 
-def _client():
+def redis_client():
     if not settings.REDIS_URL:
         raise RankingUnavailable("REDIS_URL is not configured")
     from django_redis import get_redis_connection
@@ -252,7 +284,7 @@ def _scripts(client) -> _Scripts:
 
 
 @contextmanager
-def _redis_call():
+def redis_call():
     """Turns every Redis failure into RankingUnavailable."""
     try:
         yield
@@ -263,15 +295,24 @@ def _redis_call():
 # --- Writes --------------------------------------------------------------------------
 
 
+def record_arguments(board: BoardPeriod, user_id: int, entry: StoredEntry) -> list:
+    """What a script needs to record an entry: (rank key, member, expiry, version)."""
+    return [
+        entry.rank_key,
+        encode_member(user_id, entry.subrank_key, entry.achieved_at),
+        _expire_at(board),
+        entry.version,
+    ]
+
+
 def _record_args(board: BoardPeriod, user_id: int, entry: StoredEntry) -> list:
-    member = encode_member(user_id, entry.subrank_key, entry.achieved_at)
-    return [user_id, entry.rank_key, member, _expire_at(board), entry.version]
+    return [user_id, *record_arguments(board, user_id, entry)]
 
 
 def record_entry(board: BoardPeriod, *, user_id: int, entry: StoredEntry) -> None:
     """Put a user's entry on the board unless Redis already has a newer one."""
-    client = _client()
-    with _redis_call():
+    client = redis_client()
+    with redis_call():
         _scripts(client).record(keys=_keys(board), args=_record_args(board, user_id, entry))
 
 
@@ -286,14 +327,14 @@ def record_entries(
     their 1-based rank on that board after them (None when the board is not
     built or has no entry of theirs), in one round trip; `also` may add
     commands of its own to that round trip."""
-    client = _client()
+    client = redis_client()
     scripts = _scripts(client)
-    with _redis_call():
+    with redis_call():
         pipe = client.pipeline(transaction=False)
         for board, entry in entries.items():
             scripts.record(keys=_keys(board), args=_record_args(board, user_id, entry), client=pipe)
         if rank_in is not None:
-            scripts.around(keys=[*_keys(rank_in), board_key(rank_in, "built")], args=[user_id, 0], client=pipe)
+            scripts.around(keys=[*_keys(rank_in), board_key(rank_in, "built")], args=[user_id, 0, ""], client=pipe)
         if also is not None:
             also(pipe)
         results = pipe.execute()
@@ -304,17 +345,17 @@ def record_entries(
 
 
 def remove_entry(board: BoardPeriod, *, user_id: int) -> None:
-    client = _client()
-    with _redis_call():
+    client = redis_client()
+    with redis_call():
         _scripts(client).remove(keys=_keys(board), args=[user_id])
 
 
 def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]) -> int:
     """Replace the board with `entries` (user_id, entry); returns their count."""
-    client = _client()
+    client = redis_client()
     tmp, tmp_who = board_key(board, "tmp"), board_key(board, "tmpwho")
     count = 0
-    with _redis_call():
+    with redis_call():
         client.unlink(tmp, tmp_who)  # a failed rebuild may have left a large one
         pipe = client.pipeline(transaction=False)
         batch: dict[str, int] = {}
@@ -335,14 +376,14 @@ def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]
 
 def claim_rebuild(board: BoardPeriod) -> bool:
     """True for the one caller that should rebuild a board now (a short lock)."""
-    client = _client()
-    with _redis_call():
+    client = redis_client()
+    with redis_call():
         return bool(client.set(board_key(board, "lock"), "1", nx=True, ex=REBUILD_LOCK_SECONDS))
 
 
 def release_rebuild(board: BoardPeriod) -> None:
-    client = _client()
-    with _redis_call():
+    client = redis_client()
+    with redis_call():
         client.delete(board_key(board, "lock"))
 
 
@@ -353,44 +394,51 @@ class BoardNotBuilt(Exception):
     """The board is not (or no longer) in Redis; rebuild it or read PostgreSQL."""
 
 
-def page(board: BoardPeriod, *, offset: int, limit: int) -> BoardPage:
-    client = _client()
-    with _redis_call():
-        built, total, rows = (
-            client.pipeline(transaction=False)
-            .exists(board_key(board, "built"))
-            .zcard(board_key(board))
-            .zrange(board_key(board), offset, offset + limit - 1, withscores=True)
-            .execute()
+def page(board: BoardPeriod, *, offset: int, limit: int, names: str = "") -> BoardPage:
+    """Entries offset+1 to offset+limit and the board's size, with the
+    usernames kept under the prefix `names` (when given), in one round trip."""
+    client = redis_client()
+    with redis_call():
+        result = _scripts(client).page(
+            keys=[board_key(board), board_key(board, "built")], args=[offset, offset + limit - 1, names]
         )
-    if not built:
+    if not result[0]:
         raise BoardNotBuilt(board)
-    return BoardPage(entries=_ranked(rows, first_rank=offset + 1), total=total)
+    _built, total, flat, usernames = result
+    return BoardPage(entries=_ranked(_rows(flat), first_rank=offset + 1, names=usernames), total=total)
 
 
-def around(board: BoardPeriod, *, user_id: int, radius: int) -> tuple[RankedEntry | None, list[RankedEntry]]:
-    """A user's entry and the entries from rank - radius to rank + radius."""
-    client = _client()
-    with _redis_call():
-        result = _scripts(client).around(keys=[*_keys(board), board_key(board, "built")], args=[user_id, radius])
+def around(
+    board: BoardPeriod, *, user_id: int, radius: int, names: str = ""
+) -> tuple[RankedEntry | None, list[RankedEntry]]:
+    """A user's entry and the entries from rank - radius to rank + radius,
+    with the usernames kept under the prefix `names` (when given), in one
+    round trip."""
+    client = redis_client()
+    with redis_call():
+        result = _scripts(client).around(keys=[*_keys(board), board_key(board, "built")], args=[user_id, radius, names])
     if result[0] == -2:
         raise BoardNotBuilt(board)
     if result[0] == -1:
         return None, []
-    rank, first, flat = result
-    rows = list(zip(flat[0::2], (float(score) for score in flat[1::2]), strict=True))
-    entries = _ranked(rows, first_rank=first + 1)
+    rank, first, flat, usernames = result
+    entries = _ranked(_rows(flat), first_rank=first + 1, names=usernames)
     own = next(entry for entry in entries if entry.rank == rank + 1)
     return own, entries
+
+
+def _rows(flat: list) -> list[tuple[bytes, float]]:
+    """(member, score) pairs of a script's flat rows."""
+    return list(zip(flat[0::2], (float(score) for score in flat[1::2]), strict=True))
 
 
 def count_ahead_of(board: BoardPeriod, *, user_id: int, rank_key: int, subrank_key: int) -> int:
     """Entries other than the user's own at least as good as (rank_key,
     subrank_key): all of them rank ahead of an entry with those keys reached
     just now."""
-    client = _client()
+    client = redis_client()
     probe = f"{_subrank_prefix(subrank_key)}:~"  # '~' sorts after every digit
-    with _redis_call():
+    with redis_call():
         ahead = _scripts(client).ahead(keys=[*_keys(board), board_key(board, "built")], args=[rank_key, probe, user_id])
     if ahead < 0:
         raise BoardNotBuilt(board)
@@ -402,8 +450,8 @@ def ranks_of(board: BoardPeriod, *, user_ids: list[int]) -> list[RankedEntry]:
     best first (users without one are left out), in one round trip."""
     if not user_ids:
         return []
-    client = _client()
-    with _redis_call():
+    client = redis_client()
+    with redis_call():
         result = _scripts(client).ranks(keys=[*_keys(board), board_key(board, "built")], args=user_ids)
     if result[0] == -2:
         raise BoardNotBuilt(board)
@@ -413,10 +461,11 @@ def ranks_of(board: BoardPeriod, *, user_ids: list[int]) -> list[RankedEntry]:
     return sorted(entries, key=lambda entry: entry.rank)
 
 
-def _ranked(rows, *, first_rank: int) -> list[RankedEntry]:
+def _ranked(rows, *, first_rank: int, names: list | None = None) -> list[RankedEntry]:
     entries = []
     for offset, (member, score) in enumerate(rows):
         user_id, subrank_key, achieved_at = decode_member(member)
+        name = names[offset] if names else None
         entries.append(
             RankedEntry(
                 rank=first_rank + offset,
@@ -424,6 +473,7 @@ def _ranked(rows, *, first_rank: int) -> list[RankedEntry]:
                 rank_key=int(score),
                 subrank_key=subrank_key,
                 achieved_at=achieved_at,
+                username=name.decode() if isinstance(name, bytes) else name,
             )
         )
     return entries

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import remember_usernames
 from scores import page_cache, ranking
-from scores.models import Best, Board, StaleBoard
+from scores.models import Best, Board, Period, StaleBoard
 from scores.periods import BoardPeriod, periods_at
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ def rebuild_board(board: BoardPeriod, *, game_id: int) -> bool:
         count = ranking.rebuild_board(board, board_rows(board))
         for user_id, entry in board_rows(board, since=started - CATCH_UP):
             ranking.record_entry(board, user_id=user_id, entry=entry)
+        if board.period == Period.ALL:  # every period's players are among all time's
+            _remember_players_names(board)
         _board_marks(board).filter(marked_at__lt=started).delete()
         stale_boards.forget(board)
         page_cache.bump(game_id)
@@ -51,6 +55,28 @@ def rebuild_board(board: BoardPeriod, *, game_id: int) -> bool:
         return True
     finally:
         ranking.release_rebuild(board)
+
+
+# Names per round trip, small enough to stay well inside REDIS_TIMEOUT (as ranking._BATCH).
+NAMES_BATCH = 1_000
+
+
+def _remember_players_names(board: BoardPeriod) -> None:
+    """Keep the names of the board's players in Redis, where the read
+    scripts find them (accounts.selectors): a rebuilt board answers its
+    first reads in one round trip too."""
+    players = User.objects.filter(
+        pk__in=Best.objects.filter(board_id=board.board_id, period=board.period, period_start=board.start).values(
+            "user_id"
+        )
+    )
+    batch: dict[int, str] = {}
+    for user_id, username in players.values_list("pk", "username").iterator(chunk_size=10_000):
+        batch[user_id] = username
+        if len(batch) >= NAMES_BATCH:
+            remember_usernames(batch)
+            batch = {}
+    remember_usernames(batch)
 
 
 def mark_stale(board: BoardPeriod) -> None:

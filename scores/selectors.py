@@ -18,12 +18,21 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from accounts.selectors import user_ids_by_usernames, usernames_by_id
+from accounts.selectors import (
+    user_caching,
+    user_ids_by_usernames,
+    user_ref_for_username,
+    username_key_prefix,
+    username_ref_key,
+    usernames_by_id,
+)
 from config.api.query import PageRequest
-from scores import ranking
+from config.api.rendering import wire_json
+from scores import ranking, ranking_json
 from scores.models import Best, Board, Score
 from scores.periods import BoardPeriod, period_containing, period_on
 from scores.rebuild import rebuild_board, stale_boards
+from scores.serializers import entry_wire
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +81,9 @@ def leaderboard_page(
 ) -> EntryPage:
     """One page of a board's period, ranked 1..N without gaps."""
     window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
-    found = _from_redis(board, window, lambda: ranking.page(window, offset=page.offset, limit=page.limit), now)
+    found = _from_redis(
+        board, window, lambda: ranking.page(window, offset=page.offset, limit=page.limit, names=_names()), now
+    )
     if found is not None:
         return EntryPage(entries=_entries(board, found.entries), total=found.total)
     return _page_from_database(board, window, page)
@@ -108,7 +119,9 @@ def leaderboard_around(
 ) -> tuple[Entry | None, list[Entry]]:
     """A user's entry and the entries from their rank - radius to rank + radius."""
     window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
-    found = _from_redis(board, window, lambda: ranking.around(window, user_id=user_id, radius=radius), now)
+    found = _from_redis(
+        board, window, lambda: ranking.around(window, user_id=user_id, radius=radius, names=_names()), now
+    )
     if found is not None:
         own, around = found
         if own is None:
@@ -132,6 +145,83 @@ def leaderboard_friends(
         if found is not None:
             return _entries(board, found, known=players)
     return _friends_from_database(board, window, usernames)
+
+
+# --- The same reads in wire form, for the hot paths ------------------------------------------
+
+
+def leaderboard_page_json(
+    *, board: Board, period: str, page: PageRequest, at: date | None = None, now: datetime | None = None
+) -> ranking_json.PageJson:
+    """leaderboard_page as JSON text: from one Redis round trip, which writes
+    the entries itself (scores.ranking_json), or from PostgreSQL."""
+    window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
+    read = _named(lambda: ranking_json.page(board, window, offset=page.offset, limit=page.limit, names=_names()))
+    found = _from_redis(board, window, read, now)
+    if found is not None:
+        return found
+    found = _page_from_database(board, window, page)
+    return ranking_json.PageJson(entries=wire_json([entry_wire(entry) for entry in found.entries]), total=found.total)
+
+
+def leaderboard_place_json(
+    *, board: Board, period: str, user_id: int, radius: int, at: date | None = None, now: datetime | None = None
+) -> ranking_json.PlaceJson:
+    """leaderboard_around as JSON text (`me`)."""
+    window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
+    read = _named(lambda: ranking_json.place(board, window, user_id=user_id, radius=radius, names=_names()))
+    found = _from_redis(board, window, read, now)
+    if found is not None:
+        return found
+    own, around = _around_from_database(board, window, user_id, radius)
+    return ranking_json.PlaceJson(
+        entry=wire_json(entry_wire(own)) if own else "null", around=wire_json([entry_wire(entry) for entry in around])
+    )
+
+
+def leaderboard_entry_json(
+    *, board: Board, period: str, username: str, at: date | None = None, now: datetime | None = None
+) -> str | None:
+    """The entry of the player with this username (any case) as JSON text,
+    or None when nobody by that name has one: the name, the rank and the
+    entry in one Redis round trip when Redis knows the name."""
+    window = leaderboard_window(board_id=board.pk, period=period, at=at, now=now)
+    ref_key = username_ref_key(username)
+
+    def read() -> tuple[str | None]:
+        try:
+            return (ranking_json.entry_by_name(board, window, ref_key=ref_key),)
+        except ranking_json.UnknownName:
+            if user_ref_for_username(username) is None:  # kept for the next read when there is one
+                return (None,)
+            return (ranking_json.entry_by_name(board, window, ref_key=ref_key),)
+
+    if user_caching():
+        found = _from_redis(board, window, read, now)
+        if found is not None:
+            return found[0]
+    player = user_ref_for_username(username)
+    if player is None:
+        return None
+    entry = leaderboard_entry(board=board, period=period, user_id=player[0], username=player[1], at=at, now=now)
+    return wire_json(entry_wire(entry)) if entry else None
+
+
+def _named(read):
+    """`read()`, again once the usernames it lacked are kept (one query);
+    if it still lacks some, PostgreSQL answers."""
+
+    def reading():
+        try:
+            return read()
+        except ranking_json.NamesMissing as missing:
+            usernames_by_id(missing.user_ids)
+        try:
+            return read()
+        except ranking_json.NamesMissing as missing:
+            raise ranking.RankingUnavailable(f"no username for users {missing.user_ids[:5]}") from None
+
+    return reading
 
 
 def rank_of_new_entry(*, period: BoardPeriod, user_id: int, best: Best) -> int:
@@ -193,8 +283,15 @@ def _from_redis(board: Board, period: BoardPeriod, read, now: datetime | None):
         return None
 
 
+def _names() -> str:
+    """What Redis reads ask for the entries' usernames under (none without a shared cache)."""
+    return username_key_prefix() if user_caching() else ""
+
+
 def _entries(board: Board, ranked: list[ranking.RankedEntry], known: dict[int, str] | None = None) -> list[Entry]:
-    known = known or {}
+    """Entries with their usernames: those the read brought, those the
+    caller knows, and one lookup for the rest."""
+    known = {entry.user_id: entry.username for entry in ranked if entry.username is not None} | (known or {})
     names = {**usernames_by_id([entry.user_id for entry in ranked if entry.user_id not in known]), **known}
     return [
         Entry(

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserRefSerializer
 from config.api.fields import JSONObjectField, StrictIntegerField
-from config.api.rendering import format_datetime
+from config.api.rendering import HOLE, around_hole, envelope_bytes, format_datetime
 from games.models import ScoreOrder
 from games.serializers import SLUG_RULE
 from scores.models import BOARD_KEY_MAX, Board, Operator, Score
@@ -65,7 +65,7 @@ class SubmitScoreInput(serializers.Serializer):
     )
 
 
-def submission_wire(*, score, board, rank: int, personal_best: bool, previous_best: int | None) -> dict:
+def submission_wire(*, score, board, rank, personal_best: bool, previous_best: int | None) -> dict:
     """The 201 of a submission, in wire form (camelCase)."""
     return {
         "score": score_wire(score, board),
@@ -73,6 +73,17 @@ def submission_wire(*, score, board, rank: int, personal_best: bool, previous_be
         "personalBest": personal_best,
         "previousBest": previous_best,
     }
+
+
+def submission_envelope(**fields) -> bytes:
+    """submission_wire's envelope, encoded: the 201's body."""
+    return envelope_bytes(submission_wire(**fields))
+
+
+def submission_halves(**fields) -> tuple[str, str]:
+    """The 201's body before and after its rank, for the Redis round trip
+    that tells the rank to write it in (scores.committed)."""
+    return around_hole(envelope_bytes(submission_wire(rank=HOLE, **fields)).decode())
 
 
 @extend_schema_serializer(

@@ -12,6 +12,8 @@ from djangorestframework_camel_case.util import underscoreize
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
+from config.errors import BadRequest
+
 # Python refuses to convert integers longer than this (sys.int_info); no
 # client value comes close (values and subscores are within ±2^53).
 MAX_NUMBER_DIGITS = 4300
@@ -48,6 +50,33 @@ def _refuse_lone_surrogates(data) -> None:
         raise _Refused("a string holds an unpaired surrogate (\\uD800 to \\uDFFF), which is not text.") from None
 
 
+def parse_json_object(raw: bytes) -> dict:
+    """A request body: one JSON object in UTF-8, its keys re-cased to
+    snake_case (`metadata` left as sent); an empty body is an empty object.
+    Raises BadRequest saying what was wrong."""
+    if not raw:
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
+    text = text.removeprefix("\ufeff")  # a byte order mark, which RFC 8259 lets a reader ignore
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+        _refuse_lone_surrogates(data)
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return underscoreize(data, **camel_settings.JSON_UNDERSCOREIZE)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        ) from None
+    except _Refused as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:  # in decoding, the surrogate check or re-casing: all recurse
+        raise BadRequest("The request body is nested too deeply.") from None
+
+
 class CamelCaseObjectParser(BaseParser):
     """JSON in UTF-8 only: config.middleware.ContentTypeMiddleware has already
     refused bodies in any other charset with a 415."""
@@ -55,26 +84,10 @@ class CamelCaseObjectParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read()
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
-        text = text.removeprefix("\ufeff")  # a byte order mark, which RFC 8259 lets a reader ignore
-        try:
-            data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
-            _refuse_lone_surrogates(data)
-            if not isinstance(data, dict):
-                raise ParseError("The request body must be a JSON object.")
-            return underscoreize(data, **camel_settings.JSON_UNDERSCOREIZE)
-        except json.JSONDecodeError as exc:
-            raise ParseError(
-                f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-            ) from None
-        except _Refused as exc:
-            raise ParseError(f"The request body is not valid JSON: {exc}") from None
-        except RecursionError:  # in decoding, the surrogate check or re-casing: all recurse
-            raise ParseError("The request body is nested too deeply.") from None
+            return parse_json_object(stream.read())
+        except BadRequest as exc:
+            raise ParseError(exc.message) from None
 
 
 def validated_data(serializer) -> dict:

@@ -58,13 +58,37 @@ def format_datetime(moment) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def wire_json(data: Any) -> str:
+    """JSON text as every response spells it: compact, UTF-8 as is."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def envelope_bytes(data: Any, meta: dict[str, Any] | None = None) -> bytes:
     """The success envelope, encoded, for data already in wire form (camelCase).
     Hot read paths build these once and cache the bytes."""
     body = {"success": True, "data": data}
     if meta is not None:
         body["meta"] = meta
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return wire_json(body).encode()
+
+
+# Stands for a number not known yet where a text is encoded: NUL is in no
+# string a response carries (bodies and names refuse it), so its one
+# appearance is the hole.
+HOLE = "\x00"
+_HOLE_JSON = '"\\u0000"'
+
+
+def around_hole(text: str) -> tuple[str, str]:
+    """The JSON text before and after its one HOLE, to be filled later with a number."""
+    head, tail = text.split(_HOLE_JSON)
+    return head, tail
+
+
+def envelope_around(data_json: str, meta: dict[str, Any] | None = None) -> bytes:
+    """envelope_bytes for data that is already JSON text (Redis wrote it)."""
+    tail = "}" if meta is None else ',"meta":' + wire_json(meta) + "}"
+    return ('{"success":true,"data":' + data_json + tail).encode()
 
 
 class EnvelopeRenderer(JSONRenderer):

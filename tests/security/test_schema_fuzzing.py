@@ -98,8 +98,8 @@ def world(settings):
         create_game(owner=owner, name=slug.replace("-", " ").title(), slug=slug)
     for value, player in enumerate([owner, *players], start=10):
         submit_score(board=default_board(arena), user=player, value=value, metadata={"level": value})
-    kept = submit_score(board=default_board(arena), user=players[0], value=7, metadata={}).body["score"]["id"]
-    doomed = submit_score(board=default_board(arena), user=players[1], value=3, metadata={}).body["score"]["id"]
+    kept = submit_score(board=default_board(arena), user=players[0], value=7, metadata={}).data["score"]["id"]
+    doomed = submit_score(board=default_board(arena), user=players[1], value=3, metadata={}).data["score"]["id"]
     return {
         "headers": {"Authorization": f"Bearer {issue_tokens(user=owner).access}"},
         # GET reads one score; DELETE (moderation by the game's owner) removes another.

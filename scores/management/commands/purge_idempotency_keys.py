@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scores.services import IDEMPOTENCY_WINDOW, purge_idempotency_records
+from scores.idempotency import WINDOW as IDEMPOTENCY_WINDOW
+from scores.services import purge_idempotency_records
 
 
 class Command(BaseCommand):
