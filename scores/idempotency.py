@@ -32,10 +32,10 @@ from redis.exceptions import RedisError
 from accounts.models import User
 from config.errors import Conflict
 from scores import selectors
-from scores.models import Board, IdempotencyRecord, Score
+from scores.models import Board, IdempotencyRecord
 from scores.periods import period_containing
 from scores.serializers import submission_envelope
-from scores.writes import facts_answer
+from scores.writes import AcceptedScore, facts_answer
 
 WINDOW = timedelta(hours=24)
 # How long a repeat waits for the first request's answer to reach Redis
@@ -118,16 +118,7 @@ def _rebuilt(board: Board, user: User, key: str, record: IdempotencyRecord, subm
     (the first one's is lost); kept, so that later repeats agree."""
     score_id, previous_best, personal_best = facts_answer(record.written)
     value, subscore, metadata = submitted
-    score = Score(
-        pk=score_id,
-        game_id=board.game_id,
-        board=board,
-        user=user,
-        value=value,
-        subscore=subscore,
-        metadata=metadata,
-        created_at=record.created_at,
-    )
+    score = AcceptedScore(score_id, user, value, subscore, metadata, record.created_at)
     all_time = period_containing(board.pk, "all", record.created_at)
     rank = selectors.rank_of_existing_entry(period=all_time, user_id=user.pk)
     body = submission_envelope(

@@ -22,11 +22,13 @@ latest one's.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -61,17 +63,20 @@ class Submission:
         """all, day, week, month: `periods[0]` is all time."""
         return periods_at(self.board.pk, self.now)
 
-    def score(self, pk: int) -> Score:
-        return Score(
-            pk=pk,
-            game_id=self.board.game_id,
-            board=self.board,
-            user=self.user,
-            value=self.value,
-            subscore=self.subscore,
-            metadata=self.metadata,
-            created_at=self.now,
-        )
+    def score(self, pk: int) -> AcceptedScore:
+        return AcceptedScore(pk, self.user, self.value, self.subscore, self.metadata, self.now)
+
+
+class AcceptedScore(NamedTuple):
+    """What score_wire reads of a Score, for a score just written (no model
+    instance needed to say it)."""
+
+    pk: int
+    user: User
+    value: int
+    subscore: int | None
+    metadata: dict[str, Any]
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -140,19 +145,37 @@ def _int4(number: int) -> int:
 # --- PostgreSQL: one round trip ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """The statement of one kind of submission (the board's operator, with
+    or without a claim), prepared once per database connection: PostgreSQL
+    would otherwise plan it for every submission, which costs it as much as
+    running it."""
+
+    name: str
+    prepare: str  # PREPARE name AS …, with $1, $2… for the values
+    order: tuple[str, ...]  # which value each $n is
+
+    def execute(self) -> str:
+        placeholders = ", ".join(["%s"] * len(self.order))
+        return f"SELECT pg_advisory_xact_lock(%s, %s); EXECUTE {self.name}({placeholders})"
+
+
 def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | None) -> Written:
-    """The lock and the statement as one simple query: one implicit
-    transaction (or the caller's, in tests), one round trip. psycopg binds
-    every value client-side (Django's cursor is a ClientCursor), which is
-    what lets two statements share one message."""
-    lock_sql, lock_params = _lock(submission.board, submission.user)
-    sql, params = _statement(submission, claim)
+    """The player's lock and the prepared statement as one simple query:
+    one implicit transaction (or the caller's, in tests), one round trip.
+    psycopg binds every value client-side (Django's cursor is a
+    ClientCursor), which is what lets two statements share one message."""
+    prepared = _prepared(submission.board.operator, claim is not None)
+    values = _values(submission) | ({"key": claim[0], "fingerprint": claim[1]} if claim else {})
+    params = [_int4(submission.board.pk), _int4(submission.user.pk), *(values[name] for name in prepared.order)]
     # Inside a caller's transaction (tests, scripts) a savepoint takes back
     # a refused statement; otherwise PostgreSQL's implicit transaction does.
     within = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
         with within, connection.cursor() as cursor:
-            cursor.execute(f"{lock_sql}; {sql}", [*lock_params, *params])
+            _prepare_once(cursor, prepared)
+            cursor.execute(prepared.execute(), params)
             cursor.nextset()
             return _written(submission, cursor.fetchall())
     except DatabaseError as exc:
@@ -161,47 +184,79 @@ def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | Non
             raise _too_large() from None
         if state == _UNIQUE_VIOLATION and claim:
             raise KeyTaken from None
+        if state == _NO_SUCH_PREPARED:  # the session lost it (DISCARD ALL): prepare again next time
+            _prepared_on(connection.connection).discard(prepared.name)
         raise
 
 
-def _statement(submission: Submission, claim: tuple[str, str] | None) -> tuple[str, list]:
-    """The statement that stores a submission and returns, in each row, the
-    score's id, the all-time entry before (value, rank_key, subrank_key) and
-    one entry it wrote (period, rank_key, subrank_key, version)."""
-    board, user, periods = submission.board, submission.user, submission.periods
-    upsert, upsert_params = _entries_upsert(submission)
-    refusal, claim_cte, claim_params = "", "", []
-    if board.operator == Operator.SUM:  # a total beyond the safe range writes fewer entries
+_NO_SUCH_PREPARED = "26000"
+
+
+def _prepared_on(pg_connection) -> set[str]:
+    """The statements prepared on one psycopg connection (its session)."""
+    names = getattr(pg_connection, "_podium_prepared", None)
+    if names is None:
+        names = pg_connection._podium_prepared = set()
+    return names
+
+
+def _prepare_once(cursor, prepared: _Prepared) -> None:
+    names = _prepared_on(cursor.connection.connection)
+    if prepared.name not in names:
+        cursor.execute(prepared.prepare)
+        names.add(prepared.name)
+
+
+@lru_cache(maxsize=16)
+def _prepared(operator: str, claimed: bool) -> _Prepared:
+    named = _statement(operator, claimed)
+    order: list[str] = []
+
+    def positional(match) -> str:
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    body = _NAMED.sub(positional, named)
+    name = f"podium_submit_{hashlib.sha256(body.encode()).hexdigest()[:16]}"
+    return _Prepared(name=name, prepare=f"PREPARE {name} AS {body}", order=tuple(order))
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def _statement(operator: str, claimed: bool) -> str:
+    """The statement that stores a submission to a board with `operator`,
+    values named, returning in each row the score's id, the all-time entry
+    before (value, rank_key, subrank_key) and one entry it wrote (period,
+    rank_key, subrank_key, version)."""
+    refusal, claim_cte = "", ""
+    if operator == Operator.SUM:  # a total beyond the safe range writes fewer entries
         refusal = (
-            f"WHERE CASE WHEN (SELECT COUNT(*) FROM entries) = {len(periods)} THEN TRUE "  # noqa: S608 - a count
+            f"WHERE CASE WHEN (SELECT COUNT(*) FROM entries) = {len(Period.values)} THEN TRUE "  # noqa: S608 - a count
             "ELSE podium_refuse('total beyond the safe integer range') END"
         )
-    if claim:
+    if claimed:
         # A second claim of the key is a unique violation, raised once the
         # first commits (it waits on the row): the whole statement is undone.
         claim_cte = (
             f", claim AS (INSERT INTO {IdempotencyRecord._meta.db_table} "  # noqa: S608 - our table; values are parameters
             "(user_id, key, fingerprint, created_at, written) "
-            "SELECT %s, %s, %s, %s, jsonb_build_array(score.id, previous.value, previous.rank_key, "
-            "previous.subrank_key, now_all.rank_key, now_all.subrank_key) FROM score LEFT JOIN previous ON TRUE "
-            "LEFT JOIN (SELECT rank_key, subrank_key FROM entries WHERE period = %s) now_all ON TRUE)"
+            "SELECT %(user)s::bigint, %(key)s::varchar, %(fingerprint)s::varchar, %(now)s::timestamptz, "
+            "jsonb_build_array(score.id, previous.value, previous.rank_key, previous.subrank_key, now_all.rank_key, "
+            "now_all.subrank_key) FROM score LEFT JOIN previous ON TRUE "
+            "LEFT JOIN (SELECT rank_key, subrank_key FROM entries WHERE period = %(p0)s) now_all ON TRUE)"
         )
-        claim_params = [user.pk, claim[0], claim[1], submission.now, Period.ALL]
-    sql = (
+    return (
         f"WITH previous AS (SELECT value, rank_key, subrank_key FROM {Best._meta.db_table} "  # noqa: S608 - our tables; values are parameters
-        "WHERE board_id = %s AND period = %s AND period_start = %s AND user_id = %s), "
+        "WHERE board_id = %(board)s AND period = %(p0)s AND period_start = %(s0)s AND user_id = %(user)s), "
         f"score AS (INSERT INTO {Score._meta.db_table} (game_id, board_id, user_id, value, subscore, metadata, "
-        "created_at) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) RETURNING id), "
-        f"entries AS ({upsert}){claim_cte} "
+        "created_at) VALUES (%(game)s, %(board)s, %(user)s, %(value)s, %(subscore)s, %(metadata)s::jsonb, %(now)s) "
+        f"RETURNING id), entries AS ({_upsert(operator)}){claim_cte} "
         "SELECT score.id, previous.value, previous.rank_key, previous.subrank_key, "
         "entries.period, entries.rank_key, entries.subrank_key, entries.version "
         f"FROM score LEFT JOIN previous ON TRUE LEFT JOIN entries ON TRUE {refusal}"
     )
-    all_time = periods[0]
-    params = [board.pk, all_time.period, all_time.start, user.pk]
-    params += [board.game_id, board.pk, user.pk, submission.value, submission.subscore]
-    params += [json.dumps(submission.metadata), submission.now, *upsert_params, *claim_params]
-    return sql, params
 
 
 def _written(submission: Submission, rows) -> Written:
@@ -244,9 +299,8 @@ def _write_in_steps(submission: Submission, claim: tuple[str, str] | None) -> Wr
         metadata=submission.metadata,
         created_at=submission.now,
     )
-    sql, params = _entries_upsert(submission)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_upsert(board.operator), _values(submission))
         rows = cursor.fetchall()
     if board.operator == Operator.SUM and len(rows) < len(periods):
         raise _too_large()  # rolls back the score too: nothing is stored
@@ -293,33 +347,39 @@ _OPERATOR_UPDATES = {
 }
 
 
-def _entries_upsert(submission: Submission) -> tuple[str, list]:
-    """The statement that inserts or changes the player's entry in each period
-    by the board's operator, returning (period, rank_key, subrank_key,
-    version) of each entry it wrote."""
+def _values(submission: Submission) -> dict[str, Any]:
+    """The values of a submission's statements, by name."""
     ops = connection.ops
+    board = submission.board
+    values = {
+        "game": board.game_id,
+        "board": board.pk,
+        "user": submission.user.pk,
+        "value": submission.value,
+        "subscore": submission.subscore,
+        "rank_key": board.rank_key(submission.value),
+        "subrank_key": board.subrank_key(submission.subscore),
+        "now": ops.adapt_datetimefield_value(submission.now),
+        "metadata": json.dumps(submission.metadata),
+    }
+    for index, period in enumerate(submission.periods):
+        values |= {f"p{index}": period.period, f"s{index}": ops.adapt_datefield_value(period.start)}
+    return values
+
+
+@lru_cache(maxsize=8)
+def _upsert(operator: str) -> str:
+    """The statement that inserts or changes a player's entry in each period
+    by the board's operator, returning (period, rank_key, subrank_key,
+    version) of each entry it wrote; values named as _values names them."""
     table = Best._meta.db_table
-    board, user, periods = submission.board, submission.user, submission.periods
-    value, subscore = submission.value, submission.subscore
-    rank_key, subrank_key = board.rank_key(value), board.subrank_key(subscore)
-    achieved_at = ops.adapt_datetimefield_value(submission.now)
-    rows, params = [], []
-    for period in periods:
-        rows.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)")
-        params += [
-            board.game_id,
-            board.pk,
-            user.pk,
-            period.period,
-            ops.adapt_datefield_value(period.start),
-            value,
-            subscore,
-            rank_key,
-            subrank_key,
-            achieved_at,
-        ]
-    update, condition = _OPERATOR_UPDATES[board.operator]
-    sql = (
+    rows = [
+        f"(%(game)s, %(board)s, %(user)s, %(p{index})s, %(s{index})s, %(value)s, %(subscore)s, "
+        "%(rank_key)s, %(subrank_key)s, %(now)s, 1)"
+        for index in range(len(Period.values))
+    ]
+    update, condition = _OPERATOR_UPDATES[operator]
+    return (
         f"INSERT INTO {table} (game_id, board_id, user_id, period, period_start, value, subscore, "  # noqa: S608 - our table; values are parameters
         f"rank_key, subrank_key, achieved_at, version) VALUES {', '.join(rows)} "
         f"ON CONFLICT (board_id, period, period_start, user_id) DO UPDATE SET {update.format(table=table)}, "
@@ -327,4 +387,3 @@ def _entries_upsert(submission: Submission) -> tuple[str, list]:
         + (f"WHERE {condition.format(table=table)} " if condition else "")
         + "RETURNING period, rank_key, subrank_key, version"
     )
-    return sql, params

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import signed_in_user
 from accounts.selectors import user_by_username
-from config.api.parsing import parse_json_object, validated_data
+from config.api.parsing import parse_json_object, validated_fields
 from config.api.plain import hot_path
 from config.api.rendering import json_response
 from config.api.schema import SIGNED_IN_OR_ANONYMOUS, errors
@@ -156,7 +156,7 @@ def submit(request, board, user, body) -> HttpResponse:
     parses it) and the service."""
     key = _idempotency_key(request)
     enforce_rate_limit(request, scope=f"score:{board.pk}", key=str(user.pk), rate=settings.SCORE_RATE)
-    fields = validated_data(SubmitScoreInput(data=body()))
+    fields = validated_fields(SubmitScoreInput, body())
     result = services.submit_score(board=board, user=user, idempotency_key=key, **fields)
     response = json_response(result.body, status=status.HTTP_201_CREATED)
     if result.replayed:
