@@ -3,8 +3,8 @@ memory (config.memo, scores.page_cache).
 
 Each process keeps one connection to Redis in RESP3 client tracking mode
 (`CLIENT TRACKING ON BCAST PREFIX …`), for the prefixes of the keys that
-stand for remembered things: the memos' stamps and the leaderboard pages'
-versions. Whenever any process changes such a key (a new stamp, a bumped
+stand for remembered things: the memos' stamps, the leaderboard pages'
+versions and the games' player counts. Whenever any process changes such a key (a new stamp, a bumped
 version), and whenever one is deleted, expires or is flushed, Redis sends
 this connection an invalidation naming it. A remembered thing is trusted
 while no invalidation of its key has arrived since it was read: no request
@@ -211,6 +211,6 @@ def watch() -> Watch | None:
                 if _watch is not None and _made_for[0] == wanted[0]:
                     _watch.stop()  # the settings changed (tests point at another Redis)
                 prefix = settings.REDIS_KEY_PREFIX
-                _watch = Watch(settings.REDIS_URL, [f"{prefix}:stamp:", f"{prefix}:lbver:"])
+                _watch = Watch(settings.REDIS_URL, [f"{prefix}:stamp:", f"{prefix}:lbver:", f"{prefix}:pcount:"])
                 _made_for = wanted
     return _watch

@@ -32,6 +32,7 @@ from django.conf import settings
 
 from config import redis_scripts
 from config.security_log import client_network
+from config.watch import watch
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,15 @@ def ttl_seconds() -> float:
 
 
 def _keys(game_id: int) -> list[str]:
+    """The game's connections, their users, live connections per user, and
+    its counts as text (`players connections next-expiry-ms`, written by
+    every script that changes them: what REST reads, see player_counts)."""
     base = f"{settings.REDIS_KEY_PREFIX}:presence:{game_id}"
-    return [f"{base}:conns", f"{base}:who", f"{base}:users"]
+    return [f"{base}:conns", f"{base}:who", f"{base}:users", count_key(game_id)]
+
+
+def count_key(game_id: int) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:pcount:{game_id}"
 
 
 @dataclass(frozen=True)
@@ -114,10 +122,29 @@ for i = 2, #ARGV do
 end
 """
 
-_RESULT = """
-for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms * 2) end
-return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired}
+# Keep the counts' text (KEYS[4]) in step: the counts, and when the first
+# connection expires (0: none), after which the counts may be out of date
+# until a script sweeps it. Written only when it changes (every change
+# makes each process forget its copy: config.watch).
+_COUNTED = """
+local function counted()
+  local players, connections = redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1])
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local next_expiry = first[2] or '0'
+  local text = players .. ' ' .. connections .. ' ' .. next_expiry
+  if redis.call('GET', KEYS[4]) ~= text then redis.call('SET', KEYS[4], text) end
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl_ms * 2) end
+  return players, connections, next_expiry
+end
 """
+
+_RESULT = (
+    _COUNTED
+    + """
+local players, connections = counted()
+return {players, connections, #expired}
+"""
+)
 
 
 def _claim_slot(key: str, connection: str, limit: str) -> str:
@@ -133,11 +160,11 @@ redis.call('PEXPIRE', {key}, ttl_ms * 2)
 """
 
 
-# KEYS: the game's three, then the socket's slot. ARGV: ttl, connection id,
+# KEYS: the game's four, then the socket's slot. ARGV: ttl, connection id,
 # user id ('' for anonymous), the slot's limit.
 JOIN = (
     _SWEEP
-    + _claim_slot("KEYS[4]", "ARGV[2]", "ARGV[4]")
+    + _claim_slot("KEYS[5]", "ARGV[2]", "ARGV[4]")
     + """
 if redis.call('ZADD', KEYS[1], now_ms + ttl_ms, ARGV[2]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
@@ -147,11 +174,11 @@ end
     + _RESULT
 )
 
-# KEYS: the game's three, then the socket's slot. ARGV: ttl, connection id
+# KEYS: the game's four, then the socket's slot. ARGV: ttl, connection id
 LEAVE = (
     _SWEEP
     + """
-redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
 if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
   local user = redis.call('HGET', KEYS[2], ARGV[2])
   redis.call('HDEL', KEYS[2], ARGV[2])
@@ -168,14 +195,22 @@ end
 REFRESH = (
     _SWEEP
     + _PUSH_FORWARD
+    + _COUNTED
     + """
-for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms * 2) end
-return {redis.call('HLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), #expired, missing}
+local players, connections = counted()
+return {players, connections, #expired, missing}
 """
 )
 
-# ARGV: ttl
-COUNT = _SWEEP + _RESULT
+# ARGV: ttl. Returns the counts, how many expired, and when the next expires.
+COUNT = (
+    _SWEEP
+    + _COUNTED
+    + """
+local players, connections, next_expiry = counted()
+return {players, connections, #expired, next_expiry}
+"""
+)
 
 # A socket that counts in no game (the lobby). KEYS: its slot. ARGV: ttl,
 # connection id, the slot's limit.
@@ -221,19 +256,51 @@ def _update(result) -> Update:
 # --- Synchronous reads, for REST and the admin ----------------------------------------
 
 
+# game id -> (watch sequence number, counts, when its first connection
+# expires in ms since the epoch, 0 for none), in each process.
+_remembered: dict[int, tuple[int, PlayerCount, int]] = {}
+
+
 def player_counts(game_ids: list[int]) -> dict[int, PlayerCount]:
-    """Current counts for each game (zero for games nobody watches)."""
+    """Current counts for each game (zero for games nobody watches).
+
+    Each process remembers a game's counts while Redis says their text has
+    not changed (config.watch: every script that changes them rewrites it)
+    and no connection of the game has reached its expiry (after which only
+    a sweep can say whether it still counts): most reads ask Redis nothing,
+    the others count in one round trip for all the games they need."""
     if not game_ids:
         return {}
     if not settings.REDIS_URL:
         return {game_id: local_presence().count(game_id).count for game_id in game_ids}
+    watching = watch()
+    seq = watching.snapshot() if watching is not None else None
+    now_ms = time.time() * 1000
+    counts, unknown = {}, []
+    for game_id in game_ids:
+        kept = _remembered.get(game_id) if seq is not None else None
+        if (
+            kept is not None
+            and watching.unchanged_since(count_key(game_id), kept[0])
+            and (not kept[2] or now_ms < kept[2])
+        ):
+            counts[game_id] = kept[1]
+        else:
+            unknown.append(game_id)
+    if unknown:
+        counts.update(_counted(unknown, seq))
+    return counts
+
+
+def _counted(game_ids: list[int], seq: int | None) -> dict[int, PlayerCount]:
+    """Count in Redis (sweeping expired connections), and remember."""
     from django_redis import get_redis_connection
     from redis.exceptions import RedisError
 
     client = get_redis_connection("default")
     script = _sync_scripts(client)["count"]
     try:
-        if len(game_ids) == 1:  # a game's detail, the hot case: one EVALSHA
+        if len(game_ids) == 1:  # a game's detail, the common case: one EVALSHA
             results = [script(keys=_keys(game_ids[0]), args=[ttl_seconds()])]
         else:
             results = redis_scripts.execute(
@@ -245,7 +312,22 @@ def player_counts(game_ids: list[int]) -> dict[int, PlayerCount]:
             )
     except (RedisError, OSError):
         return {game_id: PlayerCount() for game_id in game_ids}  # presence degrades to zero
-    return {game_id: _update(result).count for game_id, result in zip(game_ids, results, strict=True)}
+    counts = {}
+    for game_id, (players, connections, _expired, next_expiry) in zip(game_ids, results, strict=True):
+        counts[game_id] = PlayerCount(players=int(players), connections=int(connections))
+        if seq is not None:
+            if len(_remembered) >= REMEMBERED_GAMES:
+                _remembered.clear()
+            _remembered[game_id] = (seq, counts[game_id], int(float(next_expiry)))
+    return counts
+
+
+REMEMBERED_GAMES = 10_000
+
+
+def forget_counts() -> None:
+    """Forget the counts this process remembers (the test suite, between tests)."""
+    _remembered.clear()
 
 
 def _sync_scripts(client) -> dict:
@@ -318,7 +400,8 @@ class RedisPresence:
         return _update(await self.refresh_script(keys=_keys(game_id), args=[ttl_seconds(), *connections]))
 
     async def count(self, game_id: int) -> PlayerCount:
-        return _update(await self.count_script(keys=_keys(game_id), args=[ttl_seconds()])).count
+        players, connections, _expired, _next = await self.count_script(keys=_keys(game_id), args=[ttl_seconds()])
+        return PlayerCount(players=int(players), connections=int(connections))
 
 
 class LocalPresence:

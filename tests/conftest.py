@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from accounts.services import issue_tokens
 from config import memo
 from config.circuit import redis_breaker
-from realtime.presence import local_presence
+from realtime.presence import forget_counts, local_presence
 from scores import page_cache
 from scores.rebuild import stale_boards
 from tests.e2e.live_servers import NGINX, ProductionLayout, Servers
@@ -79,6 +79,7 @@ def _fast_hashes_and_clean_state(settings):
     stale_boards.cache_clear()
     memo.forget_everything()
     page_cache.forget_everything()
+    forget_counts()
     local_presence().forget_everything()
     redis_breaker.reset()
     yield
@@ -86,6 +87,7 @@ def _fast_hashes_and_clean_state(settings):
     stale_boards.cache_clear()
     memo.forget_everything()
     page_cache.forget_everything()
+    forget_counts()
     local_presence().forget_everything()
 
 

@@ -113,6 +113,25 @@ async def test_a_socket_whose_process_died_stops_counting_after_its_ttl(game, se
     await watcher.close()
 
 
+@pytest.mark.redis
+async def test_a_rest_count_remembered_by_a_process_is_not_kept_past_a_connections_expiry(game, settings):
+    # Each process remembers a game's counts until Redis says they changed
+    # or one of its connections reaches its expiry. Here nobody sweeps: no
+    # hub runs in this process, and the socket's own process died; the
+    # count must still drop once the socket's TTL is over.
+    settings.PRESENCE_TTL_SECONDS = 0.5
+    slot = socket_slot(user_id=999_999, address="10.0.0.9", game_id=game.pk)
+    await async_presence().join(game.pk, "socket-of-a-killed-process", 999_999, slot)
+    assert (await rest("/api/v1/games/arena/"))["playerCount"] == 1  # remembered now
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while (await rest("/api/v1/games/arena/"))["playerCount"] == 1 and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+
+    assert (await rest("/api/v1/games/arena/"))["playerCount"] == 0
+
+
 async def test_live_sockets_do_not_expire_while_their_process_lives(game, settings):
     settings.PRESENCE_TTL_SECONDS = 0.6
     user = await sync_to_async(UserFactory)()
