@@ -132,8 +132,9 @@ local function counted()
   local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   local next_expiry = first[2] or '0'
   local text = players .. ' ' .. connections .. ' ' .. next_expiry
-  if redis.call('GET', KEYS[4]) ~= text then redis.call('SET', KEYS[4], text) end
-  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl_ms * 2) end
+  -- The text's own expiry is set only with it: touching it would count as a change.
+  if redis.call('GET', KEYS[4]) ~= text then redis.call('SET', KEYS[4], text, 'PX', ttl_ms * 2) end
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl_ms * 2) end
   return players, connections, next_expiry
 end
 """
