@@ -45,7 +45,7 @@ def taken_identity_fields(*, email: str, username: str) -> list[str]:
     return taken
 
 
-USERNAME_SECONDS = 3600
+USERNAME_SECONDS = 86_400
 
 
 def user_caching() -> bool:

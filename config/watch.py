@@ -62,6 +62,7 @@ class Watch:
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._connection = None
+        self._poller = None
         self._seq = 1
         self._forgotten_at = 1  # every key counts as changed at this sequence number
         self._changed_at: dict[bytes, int] = {}
@@ -140,20 +141,25 @@ class Watch:
         except (RedisError, OSError) as exc:
             logger.debug("tracking connection not made", extra={"error": str(exc)})
             return False
+        poller = select.poll()
+        poller.register(connection._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
         with self._lock:
-            self._connection = connection
+            self._connection, self._poller = connection, poller
             self._forget_everything()  # what changed while we were away, nobody told us
             self._heard_at = self.clock()
         return True
 
     def _drain(self) -> None:
-        """Read every reply and invalidation waiting on the connection (lock held)."""
+        """Read every reply and invalidation waiting on the connection (lock
+        held). Whether anything waits is one poll(): most lookups find
+        nothing. (No complete reply waits in the parser's buffer between two
+        drains: each reads until none is left.)"""
         connection = self._connection
-        if connection is None:
+        if connection is None or not self._poller.poll(0):
             return
         try:
             while connection.can_read(0):
-                connection.read_response(push_request=True, timeout=0)
+                connection.read_response(push_request=True)
                 self._heard_at = self.clock()  # a PONG, or an invalidation
         except (RedisError, OSError, ValueError):
             self._lost("the tracking connection failed")
