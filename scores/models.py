@@ -182,6 +182,36 @@ class Best(models.Model):
         return f"{self.value} by {self.user_id} on {self.board_id} ({self.period} {self.period_start})"
 
 
+class RankBucket(models.Model):
+    """How many entries of a board's period have their rank key in one
+    bucket: PostgreSQL's rank histogram, so that a rank or a deep page needs
+    no count of every entry ahead when Redis cannot answer (a sum over the
+    buckets ahead, then a count inside one bucket; scores.selectors).
+
+    Buckets split rank keys by magnitude (`podium_rank_bucket`, migration
+    0008): each of the 256 smallest magnitudes alone, then 128 buckets per
+    power of two, so a bucket holds a small share of any spread of values.
+    A trigger on `scores_best` keeps the counts exact, whatever writes the
+    entries (submissions, moderation, account deletion, purges). PostgreSQL
+    only: SQLite, one laptop's data, counts entries."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+", db_index=False)
+    period = models.CharField(max_length=5, choices=Period.choices)
+    period_start = models.DateField()
+    bucket = models.BigIntegerField()
+    entries = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "period", "period_start", "bucket"], name="scores_rankbucket_one_per_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.board_id} {self.period} {self.period_start} bucket {self.bucket}: {self.entries}"
+
+
 class IdempotencyRecord(models.Model):
     """An `Idempotency-Key` claimed by a score submission, in the submission's
     own transaction: a repeat of the key by the same user gets the first

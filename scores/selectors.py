@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from accounts.models import User
 from accounts.selectors import (
     user_caching,
     user_ids_by_usernames,
@@ -28,7 +25,7 @@ from accounts.selectors import (
 )
 from config.api.query import PageRequest
 from config.api.rendering import wire_json
-from scores import ranking, ranking_json
+from scores import ranking, ranking_json, ranking_sql
 from scores.models import Best, Board, Score
 from scores.periods import BoardPeriod, period_containing, period_on
 from scores.rebuild import rebuild_board, stale_boards
@@ -307,114 +304,52 @@ def _entries(board: Board, ranked: list[ranking.RankedEntry], known: dict[int, s
     ]
 
 
-# --- PostgreSQL path ---------------------------------------------------------------------
+# --- The database path --------------------------------------------------------------------
 
-# The ranking, as the ranking index orders it (index-only scans).
-RANKING = ("rank_key", "subrank_key", "achieved_at", "user_id")
-
-
-def _period_rows(period: BoardPeriod) -> QuerySet[Best]:
-    return Best.objects.filter(board_id=period.board_id, period=period.period, period_start=period.start)
-
-
-def _ranked_rows(period: BoardPeriod, *, offset: int, limit: int) -> list[ranking.RankedEntry]:
-    rows = (
-        _period_rows(period)
-        .order_by(*RANKING)
-        .values_list("user_id", "rank_key", "subrank_key", "achieved_at")[offset : offset + limit]
-    )
-    return [
-        ranking.RankedEntry(
-            rank=offset + index + 1, user_id=user_id, rank_key=rank_key, subrank_key=subrank_key, achieved_at=achieved
-        )
-        for index, (user_id, rank_key, subrank_key, achieved) in enumerate(rows)
-    ]
+# The ranking, as the ranking index orders it (the admin lists entries so too).
+RANKING = ranking_sql.RANKING
 
 
 def _page_from_database(board: Board, period: BoardPeriod, page: PageRequest) -> EntryPage:
-    total = _period_rows(period).count()
+    total = ranking_sql.size(period)
     if page.offset >= total:
         return EntryPage(entries=[], total=total)
-    return EntryPage(entries=_entries(board, _ranked_rows(period, offset=page.offset, limit=page.limit)), total=total)
-
-
-def _best_row(period: BoardPeriod, user_id: int) -> tuple[int, int, datetime] | None:
-    return _period_rows(period).filter(user_id=user_id).values_list("rank_key", "subrank_key", "achieved_at").first()
+    return EntryPage(
+        entries=_entries(board, ranking_sql.page(period, offset=page.offset, limit=page.limit)), total=total
+    )
 
 
 def _count_ahead_in_database(
     period: BoardPeriod, rank_key: int, subrank_key: int, achieved_at: datetime, user_id: int
 ) -> int:
-    """Entries ranked ahead of (rank_key, subrank_key, achieved_at, user_id), by
-    one row comparison that the ranking index serves."""
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {Best._meta.db_table} "  # noqa: S608 - the table name is ours; values are parameters
-            "WHERE board_id = %s AND period = %s AND period_start = %s "
-            "AND (rank_key, subrank_key, achieved_at, user_id) < (%s, %s, %s, %s)",
-            [
-                period.board_id,
-                period.period,
-                ops.adapt_datefield_value(period.start),
-                rank_key,
-                subrank_key,
-                ops.adapt_datetimefield_value(achieved_at),
-                user_id,
-            ],
-        )
-        return cursor.fetchone()[0]
+    return ranking_sql.count_ahead(period, rank_key, subrank_key, achieved_at, user_id)
+
+
+def _best_row(period: BoardPeriod, user_id: int) -> tuple[int, int, datetime] | None:
+    return ranking_sql.entry_keys(period, user_id)
 
 
 def _around_from_database(
     board: Board, period: BoardPeriod, user_id: int, radius: int
 ) -> tuple[Entry | None, list[Entry]]:
-    best = _best_row(period, user_id)
-    if best is None:
+    found = ranking_sql.around(period, user_id, radius)
+    if found is None:
         return None, []
-    rank = _count_ahead_in_database(period, *best, user_id) + 1
-    first = max(1, rank - radius)
-    window = _entries(board, _ranked_rows(period, offset=first - 1, limit=rank + radius - first + 1))
+    _rank, ranked = found
+    window = _entries(board, ranked)
     own = next((entry for entry in window if entry.user_id == user_id), None)
     return own, window
 
 
 def _friends_from_database(board: Board, period: BoardPeriod, usernames: list[str]) -> list[Entry]:
-    """leaderboard_friends in one query: each named player's row and the
-    count of rows ahead of it (the ranking index serves every count)."""
-    ops = connection.ops
-    table, users = Best._meta.db_table, User._meta.db_table
-    names = sorted({name.lower() for name in usernames})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # The table names are ours; every value is a parameter.
-            f"SELECT b.user_id, u.username, b.rank_key, b.subrank_key, b.achieved_at, "  # noqa: S608
-            f"(SELECT COUNT(*) FROM {table} o WHERE o.board_id = b.board_id AND o.period = b.period "
-            "AND o.period_start = b.period_start "
-            "AND (o.rank_key, o.subrank_key, o.achieved_at, o.user_id) "
-            "< (b.rank_key, b.subrank_key, b.achieved_at, b.user_id)) + 1 "
-            f"FROM {table} b JOIN {users} u ON u.id = b.user_id "
-            "WHERE b.board_id = %s AND b.period = %s AND b.period_start = %s "
-            f"AND LOWER(u.username) IN ({', '.join(['%s'] * len(names))}) "
-            "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id",
-            [period.board_id, period.period, ops.adapt_datefield_value(period.start), *names],
-        )
-        rows = cursor.fetchall()
     return [
         Entry(
-            rank=rank,
-            user_id=user_id,
-            username=username,
-            value=board.value_of(rank_key),
-            subscore=board.subscore_of(subrank_key),
-            achieved_at=_moment(achieved_at),
+            rank=row.rank,
+            user_id=row.user_id,
+            username=row.username,
+            value=board.value_of(row.rank_key),
+            subscore=board.subscore_of(row.subrank_key),
+            achieved_at=row.achieved_at,
         )
-        for user_id, username, rank_key, subrank_key, achieved_at, rank in rows
+        for row in ranking_sql.friends(period, usernames)
     ]
-
-
-def _moment(value: datetime | str) -> datetime:
-    """A timestamp from raw SQL: SQLite gives it as text, without a zone."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)

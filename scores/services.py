@@ -27,7 +27,7 @@ from config.errors import AppError, Conflict, ValidationFailed
 from games.models import ScoreOrder
 from realtime import broadcast
 from scores import committed, idempotency, page_cache, ranking, selectors
-from scores.models import Best, Board, Operator, Period, Score
+from scores.models import Best, Board, Operator, Period, RankBucket, Score
 from scores.periods import BoardPeriod, period_start, periods_at
 from scores.ranking import StoredEntry
 from scores.rebuild import mark_stale, stale_boards
@@ -128,6 +128,8 @@ def purge_past_periods(*, days: int, today: date | None = None) -> int:
         old = Best.objects.filter(period=period, period_start__lt=period_start(period, cutoff))
         while batch := list(old.values_list("pk", flat=True)[:PURGE_BATCH]):
             deleted += Best.objects.filter(pk__in=batch).delete()[0]
+        # Their rank-histogram buckets, now all counting none.
+        RankBucket.objects.filter(period=period, period_start__lt=period_start(period, cutoff)).delete()
     return deleted
 
 

@@ -171,24 +171,33 @@ def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | Non
     params = [_int4(submission.board.pk), _int4(submission.user.pk), *(values[name] for name in prepared.order)]
     # Inside a caller's transaction (tests, scripts) a savepoint takes back
     # a refused statement; otherwise PostgreSQL's implicit transaction does.
-    within = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    try:
-        with within, connection.cursor() as cursor:
-            _prepare_once(cursor, prepared)
-            cursor.execute(prepared.execute(), params)
-            cursor.nextset()
-            return _written(submission, cursor.fetchall())
-    except DatabaseError as exc:
-        state = getattr(exc.__cause__, "sqlstate", None)
-        if state == _REFUSED:
-            raise _too_large() from None
-        if state == _UNIQUE_VIOLATION and claim:
-            raise KeyTaken from None
-        if state == _NO_SUCH_PREPARED:  # the session lost it (DISCARD ALL): prepare again next time
-            _prepared_on(connection.connection).discard(prepared.name)
-        raise
+    attempts = 0
+    while True:
+        attempts += 1
+        within = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        try:
+            with within, connection.cursor() as cursor:
+                _prepare_once(cursor, prepared)
+                cursor.execute(prepared.execute(), params)
+                cursor.nextset()
+                return _written(submission, cursor.fetchall())
+        except DatabaseError as exc:
+            state = getattr(exc.__cause__, "sqlstate", None)
+            if state == _REFUSED:
+                raise _too_large() from None
+            if state == _UNIQUE_VIOLATION and claim:
+                raise KeyTaken from None
+            if state == _NO_SUCH_PREPARED:  # the session lost it (DISCARD ALL): prepare it again
+                _prepared_on(connection.connection).discard(prepared.name)
+            elif state != _DEADLOCK or attempts == _ATTEMPTS:
+                raise
 
 
+# A statement that lost a deadlock (a rank-histogram bucket against a bulk
+# delete, say) was rolled back whole, so it is safe to run again; the
+# player's own writes never deadlock each other (the advisory lock).
+_ATTEMPTS = 3
+_DEADLOCK = "40P01"
 _NO_SUCH_PREPARED = "26000"
 
 

@@ -1,0 +1,196 @@
+"""Leaderboards read from the database, the source of truth: what answers
+when Redis cannot (down, a board being rebuilt, a past period).
+
+Entries are read in rank order through the ranking index. On PostgreSQL a
+rank or a deep page does not count every entry ahead of it: the rank
+histogram (scores.models.RankBucket, kept exact by a trigger) says how many
+entries lie in the buckets ahead, and only the entries inside one bucket
+are counted; a page at any depth jumps to its bucket the same way, and a
+board's size is the sum of its buckets. That keeps each answer within a few
+milliseconds at a million entries, where counting took hundreds. SQLite,
+the embedded default of one laptop, counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from scores.models import Best, RankBucket
+from scores.periods import BoardPeriod
+from scores.ranking import RankedEntry
+
+# The ranking, as the ranking index orders it (index-only scans).
+RANKING = ("rank_key", "subrank_key", "achieved_at", "user_id")
+# Pages that start deeper than this jump to their bucket rather than scan.
+SHALLOW = 1_000
+
+_BEST, _BUCKETS, _USERS = Best._meta.db_table, RankBucket._meta.db_table, User._meta.db_table
+
+
+@dataclass(frozen=True)
+class Row:
+    """An entry as the database holds it, with its rank and username."""
+
+    rank: int
+    user_id: int
+    username: str | None
+    rank_key: int
+    subrank_key: int
+    achieved_at: datetime
+
+
+def histogram() -> bool:
+    """Whether the rank histogram is there to read (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def period_rows(period: BoardPeriod) -> QuerySet[Best]:
+    return Best.objects.filter(board_id=period.board_id, period=period.period, period_start=period.start)
+
+
+def _where(alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}board_id = %s AND {prefix}period = %s AND {prefix}period_start = %s"
+
+
+def _period(period: BoardPeriod) -> list:
+    return [period.board_id, period.period, connection.ops.adapt_datefield_value(period.start)]
+
+
+def size(period: BoardPeriod) -> int:
+    """How many entries the board's period has."""
+    if not histogram():
+        return period_rows(period).count()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(SUM(entries), 0) FROM {_BUCKETS} WHERE {_where()}", _period(period))  # noqa: S608 - our table; values are parameters
+        return int(cursor.fetchone()[0])
+
+
+def page(period: BoardPeriod, *, offset: int, limit: int) -> list[RankedEntry]:
+    """Entries offset+1 to offset+limit, in rank order."""
+    start, skip = None, offset
+    if offset > SHALLOW and histogram():
+        start, skip = _bucket_at(period, offset)
+        if start is None:
+            return []  # past the end
+    rows = period_rows(period).order_by(*RANKING)
+    if start is not None:
+        rows = rows.filter(rank_key__gte=start)
+    found = rows.values_list("user_id", "rank_key", "subrank_key", "achieved_at")[skip : skip + limit]
+    return [
+        RankedEntry(rank=offset + index + 1, user_id=user_id, rank_key=rank_key, subrank_key=subrank, achieved_at=at)
+        for index, (user_id, rank_key, subrank, at) in enumerate(found)
+    ]
+
+
+def _bucket_at(period: BoardPeriod, offset: int) -> tuple[int | None, int]:
+    """(the lowest rank key of the bucket that holds rank offset+1, how many
+    of its entries come before that rank), or (None, 0) past the end."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT podium_rank_bucket_low(bucket), %s - (upto - entries) FROM ("  # noqa: S608 - our table; values are parameters
+            f"SELECT bucket, entries, SUM(entries) OVER (ORDER BY bucket) AS upto FROM {_BUCKETS} WHERE {_where()}"
+            ") buckets WHERE upto > %s ORDER BY bucket LIMIT 1",
+            [offset, *_period(period), offset],
+        )
+        found = cursor.fetchone()
+    return (found[0], int(found[1])) if found else (None, 0)
+
+
+def entry_keys(period: BoardPeriod, user_id: int) -> tuple[int, int, datetime] | None:
+    """A user's (rank_key, subrank_key, achieved_at), or None without an entry."""
+    return period_rows(period).filter(user_id=user_id).values_list("rank_key", "subrank_key", "achieved_at").first()
+
+
+def count_ahead(period: BoardPeriod, rank_key: int, subrank_key: int, achieved_at: datetime, user_id: int) -> int:
+    """Entries ranked ahead of (rank_key, subrank_key, achieved_at, user_id)."""
+    ops = connection.ops
+    target = [rank_key, subrank_key, ops.adapt_datetimefield_value(achieved_at), user_id]
+    ahead = "(rank_key, subrank_key, achieved_at, user_id) < (%s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        if histogram():
+            cursor.execute(
+                f"SELECT COALESCE((SELECT SUM(entries) FROM {_BUCKETS} WHERE {_where()} "  # noqa: S608 - our tables; values are parameters
+                "AND bucket < podium_rank_bucket(%s)), 0) "
+                f"+ (SELECT COUNT(*) FROM {_BEST} WHERE {_where()} "
+                f"AND rank_key >= podium_rank_bucket_low(podium_rank_bucket(%s)) AND {ahead})",
+                [*_period(period), rank_key, *_period(period), rank_key, *target],
+            )
+        else:
+            cursor.execute(f"SELECT COUNT(*) FROM {_BEST} WHERE {_where()} AND {ahead}", [*_period(period), *target])  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def around(period: BoardPeriod, user_id: int, radius: int) -> tuple[int, list[RankedEntry]] | None:
+    """A user's rank and the entries within `radius` of it, or None without
+    an entry: the entries just ahead and from theirs on, read from the index
+    around their own, wherever it lies."""
+    keys = entry_keys(period, user_id)
+    if keys is None:
+        return None
+    rank = count_ahead(period, *keys, user_id) + 1
+    own = [keys[0], keys[1], connection.ops.adapt_datetimefield_value(keys[2]), user_id]
+    columns, key = "user_id, rank_key, subrank_key, achieved_at", "(rank_key, subrank_key, achieved_at, user_id)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM (SELECT {columns} FROM {_BEST} WHERE {_where()} AND {key} < (%s, %s, %s, %s) "  # noqa: S608 - our table; values are parameters
+            "ORDER BY rank_key DESC, subrank_key DESC, achieved_at DESC, user_id DESC LIMIT %s) AS ahead "
+            f"UNION ALL SELECT * FROM (SELECT {columns} FROM {_BEST} WHERE {_where()} AND {key} >= (%s, %s, %s, %s) "
+            "ORDER BY rank_key, subrank_key, achieved_at, user_id LIMIT %s) AS behind",
+            [*_period(period), *own, radius, *_period(period), *own, radius + 1],
+        )
+        found = cursor.fetchall()
+    ahead = sum(1 for row in found if (row[1], row[2], _moment(row[3]), row[0]) < (keys[0], keys[1], keys[2], user_id))
+    found.sort(key=lambda row: (row[1], row[2], _moment(row[3]), row[0]))
+    first = rank - ahead
+    entries = [
+        RankedEntry(rank=first + index, user_id=uid, rank_key=rank_key, subrank_key=subrank, achieved_at=_moment(at))
+        for index, (uid, rank_key, subrank, at) in enumerate(found)
+    ]
+    return rank, entries
+
+
+def friends(period: BoardPeriod, usernames: list[str]) -> list[Row]:
+    """The named players' entries (any case), each with its rank on the whole
+    board, in rank order; one query (each rank through the histogram on
+    PostgreSQL, a count served by the ranking index elsewhere)."""
+    names = sorted({name.lower() for name in usernames})
+    # The table names are ours; every value is a parameter.
+    where = (
+        "o.board_id = b.board_id AND o.period = b.period AND o.period_start = b.period_start "
+        "AND (o.rank_key, o.subrank_key, o.achieved_at, o.user_id) "
+        "< (b.rank_key, b.subrank_key, b.achieved_at, b.user_id)"
+    )
+    if histogram():
+        ranked = (
+            f"COALESCE((SELECT SUM(r.entries) FROM {_BUCKETS} r WHERE r.board_id = b.board_id "  # noqa: S608
+            "AND r.period = b.period AND r.period_start = b.period_start "
+            "AND r.bucket < podium_rank_bucket(b.rank_key)), 0) "
+            f"+ (SELECT COUNT(*) FROM {_BEST} o WHERE {where} "
+            "AND o.rank_key >= podium_rank_bucket_low(podium_rank_bucket(b.rank_key))) + 1"
+        )
+    else:
+        ranked = f"(SELECT COUNT(*) FROM {_BEST} o WHERE {where}) + 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {ranked}, b.user_id, u.username, b.rank_key, b.subrank_key, b.achieved_at "  # noqa: S608
+            f"FROM {_BEST} b JOIN {_USERS} u ON u.id = b.user_id WHERE {_where('b')} "
+            f"AND LOWER(u.username) IN ({', '.join(['%s'] * len(names))}) "
+            "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id",
+            [*_period(period), *names],
+        )
+        return [Row(int(row[0]), *row[1:5], _moment(row[5])) for row in cursor.fetchall()]
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A timestamp from raw SQL: SQLite gives it as text, without a zone."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
