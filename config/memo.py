@@ -84,6 +84,11 @@ class Memo:
                 self._rows[key] = kept
         return row
 
+    def remembers(self) -> bool:
+        """Whether get() may answer from memory now (else it loads every time)."""
+        watching = watch()
+        return self.single_process if watching is None else watching.snapshot() is not None
+
     def changed(self, key: Any) -> None:
         """The row changed: a new stamp now, and again once the change commits."""
         from django.db import transaction

@@ -38,14 +38,23 @@ def known_game_id(slug: str) -> int | None:
 def game_by_slug(slug: str) -> Game:
     """The game behind a URL, remembered while it does not change. Raises
     NotFound for unknown and archived games."""
-    game = _games.get(slug, lambda: Game.objects.select_related("owner").filter(slug=slug).first())
+    return listed(_games.get(slug, lambda: Game.objects.select_related("owner").filter(slug=slug).first()))
+
+
+def listed(game: Game | None) -> Game:
+    """The game found behind a URL, if it is listed; else NotFound."""
     if game is None:
         raise NotFound("No such game.")
     if len(_ids_by_slug) < _IDS_REMEMBERED:
-        _ids_by_slug[slug] = game.pk
+        _ids_by_slug[game.slug] = game.pk
     if game.is_archived:
         raise NotFound("No such game.")
     return game
+
+
+def games_remembered() -> bool:
+    """Whether game_by_slug answers from this process's memory now."""
+    return _games.remembers()
 
 
 def forget_game(game: Game) -> None:

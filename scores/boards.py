@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from config import memo
 from config.errors import Conflict, NotFound
+from games import selectors as game_selectors
 from games.models import Game
 from games.serializers import SLUG_RULE
 from scores import page_cache
@@ -56,11 +57,29 @@ def board_by_key(game: Game, key: str) -> Board:
     NotFound for unknown, malformed and archived keys."""
     if len(key) > BOARD_KEY_MAX or not _KEY.match(key):
         raise NotFound("No such board.")
-    board = _boards.get(f"{game.pk}:{key}", lambda: Board.objects.filter(game_id=game.pk, key=key).first())
+    return _listed(
+        _boards.get(f"{game.pk}:{key}", lambda: Board.objects.filter(game_id=game.pk, key=key).first()), game
+    )
+
+
+def game_board(game_slug: str, key: str) -> Board:
+    """The listed board of a listed game, or NotFound: from this process's
+    memory, or, when it remembers nothing (Redis away), both in one query."""
+    if game_selectors.games_remembered() and _boards.remembers():
+        return board_by_key(game_selectors.game_by_slug(game_slug), key)
+    found = None
+    if len(key) <= BOARD_KEY_MAX and _KEY.match(key):
+        found = Board.objects.select_related("game").filter(game__slug=game_slug, key=key).first()
+    if found is None:  # which of the two is missing: the lookups say
+        return board_by_key(game_selectors.game_by_slug(game_slug), key)
+    return _listed(found, game_selectors.listed(found.game))
+
+
+def _listed(board: Board | None, game: Game) -> Board:
     if board is None:
         raise NotFound("No such board.")
     if len(_ids_by_key) < _IDS_REMEMBERED:
-        _ids_by_key[(game.pk, key)] = board.pk
+        _ids_by_key[(game.pk, board.key)] = board.pk
     if board.is_archived:
         raise NotFound("No such board.")
     board.game = game  # the caller's copy: no second lookup

@@ -60,6 +60,13 @@ def _where(alias: str = "") -> str:
     return f"{prefix}board_id = %s AND {prefix}period = %s AND {prefix}period_start = %s"
 
 
+_WHERE = "board_id = %(board)s AND period = %(period)s AND period_start = %(start)s"
+
+
+def _named_period(period: BoardPeriod) -> dict:
+    return {"board": period.board_id, "period": period.period, "start": period.start}
+
+
 def _period(period: BoardPeriod) -> list:
     return [period.board_id, period.period, connection.ops.adapt_datefield_value(period.start)]
 
@@ -71,6 +78,51 @@ def size(period: BoardPeriod) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM(entries), 0) FROM {_BUCKETS} WHERE {_where()}", _period(period))  # noqa: S608 - our table; values are parameters
         return int(cursor.fetchone()[0])
+
+
+def page_and_size(period: BoardPeriod, *, offset: int, limit: int) -> tuple[list[RankedEntry], int]:
+    """Entries offset+1 to offset+limit in rank order, with their usernames
+    on PostgreSQL, and how many entries the period has: one statement there
+    (the size and the page's bucket from the histogram, the entries from the
+    ranking index), a count and a scan elsewhere."""
+    if not histogram():
+        total = size(period)
+        return (page(period, offset=offset, limit=limit) if offset < total else []), total
+    deep = offset > SHALLOW
+    start = (
+        f", start AS (SELECT podium_rank_bucket_low(bucket) AS low, %(offset)s - (upto - entries) AS skip FROM ("  # noqa: S608 - our table; values are parameters
+        f"SELECT bucket, entries, SUM(entries) OVER (ORDER BY bucket) AS upto FROM {_BUCKETS} WHERE {_WHERE}"
+        ") buckets WHERE upto > %(offset)s ORDER BY bucket LIMIT 1)"
+        if deep
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH total AS (SELECT COALESCE(SUM(entries), 0) AS n FROM {_BUCKETS} WHERE {_WHERE}){start} "  # noqa: S608 - our tables; values are parameters
+            "SELECT total.n, e.user_id, u.username, e.rank_key, e.subrank_key, e.achieved_at "
+            "FROM total LEFT JOIN LATERAL (SELECT user_id, rank_key, subrank_key, achieved_at "
+            f"FROM {_BEST} WHERE {_WHERE}"
+            + (" AND rank_key >= (SELECT low FROM start)" if deep else "")
+            + " ORDER BY rank_key, subrank_key, achieved_at, user_id "
+            + ("OFFSET (SELECT skip FROM start)" if deep else "OFFSET %(offset)s")
+            + f" LIMIT %(limit)s) e ON true LEFT JOIN {_USERS} u ON u.id = e.user_id "
+            "ORDER BY e.rank_key, e.subrank_key, e.achieved_at, e.user_id",
+            {**_named_period(period), "offset": offset, "limit": limit},
+        )
+        found = cursor.fetchall()
+    entries = [
+        RankedEntry(
+            rank=offset + index + 1,
+            user_id=user_id,
+            rank_key=rank_key,
+            subrank_key=subrank,
+            achieved_at=at,
+            username=username,
+        )
+        for index, (_total, user_id, username, rank_key, subrank, at) in enumerate(found)
+        if user_id is not None
+    ]
+    return entries, int(found[0][0])
 
 
 def page(period: BoardPeriod, *, offset: int, limit: int) -> list[RankedEntry]:
@@ -132,6 +184,8 @@ def around(period: BoardPeriod, user_id: int, radius: int) -> tuple[int, list[Ra
     """A user's rank and the entries within `radius` of it, or None without
     an entry: the entries just ahead and from theirs on, read from the index
     around their own, wherever it lies."""
+    if histogram():
+        return _around_in_one_statement(period, user_id, radius)
     keys = entry_keys(period, user_id)
     if keys is None:
         return None
@@ -153,6 +207,43 @@ def around(period: BoardPeriod, user_id: int, radius: int) -> tuple[int, list[Ra
     entries = [
         RankedEntry(rank=first + index, user_id=uid, rank_key=rank_key, subrank_key=subrank, achieved_at=_moment(at))
         for index, (uid, rank_key, subrank, at) in enumerate(found)
+    ]
+    return rank, entries
+
+
+def _around_in_one_statement(period: BoardPeriod, user_id: int, radius: int) -> tuple[int, list[RankedEntry]] | None:
+    """around() on PostgreSQL, in one statement: the user's keys, their rank
+    through the histogram, and the entries on both sides with usernames."""
+    key, own = "(b.rank_key, b.subrank_key, b.achieved_at, b.user_id)", "(own.k, own.s, own.a, own.u)"
+    columns = "b.user_id, b.rank_key, b.subrank_key, b.achieved_at"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH own AS (SELECT rank_key AS k, subrank_key AS s, achieved_at AS a, user_id AS u "  # noqa: S608 - our tables; values are parameters
+            f"FROM {_BEST} WHERE {_WHERE} AND user_id = %(user)s), "
+            f"ahead AS (SELECT COALESCE((SELECT SUM(entries) FROM {_BUCKETS} WHERE {_WHERE} "
+            "AND bucket < podium_rank_bucket(own.k)), 0) "
+            f"+ (SELECT COUNT(*) FROM {_BEST} b WHERE {_WHERE} "
+            f"AND b.rank_key >= podium_rank_bucket_low(podium_rank_bucket(own.k)) AND {key} < {own}) AS n FROM own) "
+            "SELECT ahead.n, w.before, w.user_id, u.username, w.rank_key, w.subrank_key, w.achieved_at "
+            "FROM own, ahead, LATERAL ("
+            f"(SELECT true AS before, {columns} FROM {_BEST} b WHERE {_WHERE} AND {key} < {own} "
+            "ORDER BY b.rank_key DESC, b.subrank_key DESC, b.achieved_at DESC, b.user_id DESC LIMIT %(radius)s) "
+            f"UNION ALL (SELECT false, {columns} FROM {_BEST} b WHERE {_WHERE} AND {key} >= {own} "
+            "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id LIMIT %(radius)s + 1)"
+            f") w LEFT JOIN {_USERS} u ON u.id = w.user_id "
+            "ORDER BY w.rank_key, w.subrank_key, w.achieved_at, w.user_id",
+            {**_named_period(period), "user": user_id, "radius": radius},
+        )
+        found = cursor.fetchall()
+    if not found:
+        return None
+    rank = int(found[0][0]) + 1
+    first = rank - sum(1 for row in found if row[1])
+    entries = [
+        RankedEntry(
+            rank=first + index, user_id=uid, rank_key=rank_key, subrank_key=subrank, achieved_at=at, username=username
+        )
+        for index, (_ahead, _before, uid, username, rank_key, subrank, at) in enumerate(found)
     ]
     return rank, entries
 

@@ -197,11 +197,9 @@ def leaderboard_entry_json(
         found = _from_redis(board, window, read, now)
         if found is not None:
             return found[0]
-    player = user_ref_for_username(username)
-    if player is None:
-        return None
-    entry = leaderboard_entry(board=board, period=period, user_id=player[0], username=player[1], at=at, now=now)
-    return wire_json(entry_wire(entry)) if entry else None
+    # The name, the rank and the entry in one query.
+    found = _friends_from_database(board, window, [username])
+    return wire_json(entry_wire(found[0])) if found else None
 
 
 def _named(read):
@@ -311,12 +309,8 @@ RANKING = ranking_sql.RANKING
 
 
 def _page_from_database(board: Board, period: BoardPeriod, page: PageRequest) -> EntryPage:
-    total = ranking_sql.size(period)
-    if page.offset >= total:
-        return EntryPage(entries=[], total=total)
-    return EntryPage(
-        entries=_entries(board, ranking_sql.page(period, offset=page.offset, limit=page.limit)), total=total
-    )
+    ranked, total = ranking_sql.page_and_size(period, offset=page.offset, limit=page.limit)
+    return EntryPage(entries=_entries(board, ranked), total=total)
 
 
 def _count_ahead_in_database(

@@ -75,7 +75,7 @@ def scope(kwargs) -> tuple[str, str]:
 
 def game_board(game_slug: str, board_key: str):
     """The listed board of a listed game, or NotFound."""
-    return boards.board_by_key(game_by_slug(game_slug), board_key)
+    return boards.game_board(game_slug, board_key)
 
 
 PERIODS = frozenset(Period.values)
