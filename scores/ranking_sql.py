@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from scores.models import Best, RankBucket
+from config import prepared
+from scores.models import Best, Board, RankBucket, ScoreOrder
 from scores.periods import BoardPeriod
 from scores.ranking import RankedEntry
 
@@ -64,7 +65,11 @@ _WHERE = "board_id = %(board)s AND period = %(period)s AND period_start = %(star
 
 
 def _named_period(period: BoardPeriod) -> dict:
-    return {"board": period.board_id, "period": period.period, "start": period.start}
+    return {
+        "board": period.board_id,
+        "period": period.period,
+        "start": connection.ops.adapt_datefield_value(period.start),
+    }
 
 
 def _period(period: BoardPeriod) -> list:
@@ -88,27 +93,15 @@ def page_and_size(period: BoardPeriod, *, offset: int, limit: int) -> tuple[list
     if not histogram():
         total = size(period)
         return (page(period, offset=offset, limit=limit) if offset < total else []), total
-    deep = offset > SHALLOW
-    start = (
-        f", start AS (SELECT podium_rank_bucket_low(bucket) AS low, %(offset)s - (upto - entries) AS skip FROM ("  # noqa: S608 - our table; values are parameters
-        f"SELECT bucket, entries, SUM(entries) OVER (ORDER BY bucket) AS upto FROM {_BUCKETS} WHERE {_WHERE}"
-        ") buckets WHERE upto > %(offset)s ORDER BY bucket LIMIT 1)"
-        if deep
-        else ""
+    statement, params = _page_statement(
+        period,
+        offset=offset,
+        limit=limit,
+        select="SELECT (SELECT n FROM total), w.user_id, w.username, w.rank_key, w.subrank_key, w.achieved_at "
+        "FROM (SELECT 1) AS one LEFT JOIN w ON true ORDER BY w.place",
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH total AS (SELECT COALESCE(SUM(entries), 0) AS n FROM {_BUCKETS} WHERE {_WHERE}){start} "  # noqa: S608 - our tables; values are parameters
-            "SELECT total.n, e.user_id, u.username, e.rank_key, e.subrank_key, e.achieved_at "
-            "FROM total LEFT JOIN LATERAL (SELECT user_id, rank_key, subrank_key, achieved_at "
-            f"FROM {_BEST} WHERE {_WHERE}"
-            + (" AND rank_key >= (SELECT low FROM start)" if deep else "")
-            + " ORDER BY rank_key, subrank_key, achieved_at, user_id "
-            + ("OFFSET (SELECT skip FROM start)" if deep else "OFFSET %(offset)s")
-            + f" LIMIT %(limit)s) e ON true LEFT JOIN {_USERS} u ON u.id = e.user_id "
-            "ORDER BY e.rank_key, e.subrank_key, e.achieved_at, e.user_id",
-            {**_named_period(period), "offset": offset, "limit": limit},
-        )
+        prepared.execute(cursor, prepared.prepared(statement), params)
         found = cursor.fetchall()
     entries = [
         RankedEntry(
@@ -123,6 +116,60 @@ def page_and_size(period: BoardPeriod, *, offset: int, limit: int) -> tuple[list
         if user_id is not None
     ]
     return entries, int(found[0][0])
+
+
+def page_json_and_size(board: Board, period: BoardPeriod, *, offset: int, limit: int) -> tuple[str, int] | None:
+    """page_and_size's entries as the JSON array the API sends, written by
+    PostgreSQL itself (as the Redis scripts write theirs: no row becomes a
+    Python object); None where there is no histogram (SQLite)."""
+    if not histogram():
+        return None
+    value = "-w.rank_key" if board.score_order == ScoreOrder.DESC else "w.rank_key"
+    subscore = {None: "'null'", ScoreOrder.DESC: "(-w.subrank_key)::text", ScoreOrder.ASC: "w.subrank_key::text"}
+    entry = (
+        'format(\'{"rank":%%s,"user":{"id":%%s,"username":%%s},"value":%%s,"subscore":%%s,'
+        '"achievedAt":"%%s"}\', %(offset)s::bigint + w.place, w.user_id, to_json(w.username), '
+        f"{value}, {subscore[board.subscore_order]}, "
+        "to_char(w.achieved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))"
+    )
+    statement, params = _page_statement(
+        period,
+        offset=offset,
+        limit=limit,
+        select=f"SELECT (SELECT n FROM total), (SELECT string_agg({entry}, ',' ORDER BY w.place) "  # noqa: S608 - fixed fragments; values are parameters
+        "FROM w WHERE w.username IS NOT NULL)",
+    )
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, prepared.prepared(statement), params)
+        total, entries = cursor.fetchone()
+    return f"[{entries or ''}]", int(total)
+
+
+def _page_statement(period: BoardPeriod, *, offset: int, limit: int, select: str) -> tuple[str, dict]:
+    """The statement of a page on PostgreSQL: `total` (the board's size),
+    and `w`, the page's entries with their usernames and their `place`
+    (1…) on the page, for `select` to read."""
+    deep = offset > SHALLOW
+    # Deep pages start at their bucket: the first whose running count passes the offset.
+    start = (
+        f"start AS (SELECT podium_rank_bucket_low(bucket) AS low, %(offset)s::bigint - (upto - entries) AS skip FROM ("  # noqa: S608 - our table; values are parameters
+        f"SELECT bucket, entries, SUM(entries) OVER (ORDER BY bucket) AS upto FROM {_BUCKETS} WHERE {_WHERE}"
+        ") buckets WHERE upto > %(offset)s::bigint ORDER BY bucket LIMIT 1), "
+        if deep
+        else ""
+    )
+    statement = (
+        f"WITH total AS (SELECT COALESCE(SUM(entries), 0) AS n FROM {_BUCKETS} WHERE {_WHERE}), {start}"  # noqa: S608 - our tables; values are parameters
+        f"e AS (SELECT user_id, rank_key, subrank_key, achieved_at FROM {_BEST} WHERE {_WHERE}"
+        + (" AND rank_key >= (SELECT low FROM start)" if deep else "")
+        + " ORDER BY rank_key, subrank_key, achieved_at, user_id "
+        + ("OFFSET (SELECT skip FROM start)" if deep else "OFFSET %(offset)s::bigint")
+        + " LIMIT %(limit)s::bigint), "  # noqa: S608 - our tables; values are parameters
+        "w AS (SELECT e.*, u.username, "
+        "row_number() OVER (ORDER BY e.rank_key, e.subrank_key, e.achieved_at, e.user_id) AS place "
+        f"FROM e LEFT JOIN {_USERS} u ON u.id = e.user_id) " + select
+    )
+    return statement, {**_named_period(period), "offset": offset, "limit": limit}
 
 
 def page(period: BoardPeriod, *, offset: int, limit: int) -> list[RankedEntry]:
@@ -214,24 +261,10 @@ def around(period: BoardPeriod, user_id: int, radius: int) -> tuple[int, list[Ra
 def _around_in_one_statement(period: BoardPeriod, user_id: int, radius: int) -> tuple[int, list[RankedEntry]] | None:
     """around() on PostgreSQL, in one statement: the user's keys, their rank
     through the histogram, and the entries on both sides with usernames."""
-    key, own = "(b.rank_key, b.subrank_key, b.achieved_at, b.user_id)", "(own.k, own.s, own.a, own.u)"
-    columns = "b.user_id, b.rank_key, b.subrank_key, b.achieved_at"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH own AS (SELECT rank_key AS k, subrank_key AS s, achieved_at AS a, user_id AS u "  # noqa: S608 - our tables; values are parameters
-            f"FROM {_BEST} WHERE {_WHERE} AND user_id = %(user)s), "
-            f"ahead AS (SELECT COALESCE((SELECT SUM(entries) FROM {_BUCKETS} WHERE {_WHERE} "
-            "AND bucket < podium_rank_bucket(own.k)), 0) "
-            f"+ (SELECT COUNT(*) FROM {_BEST} b WHERE {_WHERE} "
-            f"AND b.rank_key >= podium_rank_bucket_low(podium_rank_bucket(own.k)) AND {key} < {own}) AS n FROM own) "
-            "SELECT ahead.n, w.before, w.user_id, u.username, w.rank_key, w.subrank_key, w.achieved_at "
-            "FROM own, ahead, LATERAL ("
-            f"(SELECT true AS before, {columns} FROM {_BEST} b WHERE {_WHERE} AND {key} < {own} "
-            "ORDER BY b.rank_key DESC, b.subrank_key DESC, b.achieved_at DESC, b.user_id DESC LIMIT %(radius)s) "
-            f"UNION ALL (SELECT false, {columns} FROM {_BEST} b WHERE {_WHERE} AND {key} >= {own} "
-            "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id LIMIT %(radius)s + 1)"
-            f") w LEFT JOIN {_USERS} u ON u.id = w.user_id "
-            "ORDER BY w.rank_key, w.subrank_key, w.achieved_at, w.user_id",
+        prepared.execute(
+            cursor,
+            _AROUND,
             {**_named_period(period), "user": user_id, "radius": radius},
         )
         found = cursor.fetchall()
@@ -248,36 +281,77 @@ def _around_in_one_statement(period: BoardPeriod, user_id: int, radius: int) -> 
     return rank, entries
 
 
+def _around_statement() -> prepared.Prepared:
+    key, own = "(b.rank_key, b.subrank_key, b.achieved_at, b.user_id)", "(own.k, own.s, own.a, own.u)"
+    columns = "b.user_id, b.rank_key, b.subrank_key, b.achieved_at"
+    return prepared.prepared(
+        "WITH own AS (SELECT rank_key AS k, subrank_key AS s, achieved_at AS a, user_id AS u "  # noqa: S608 - our tables; values are parameters
+        f"FROM {_BEST} WHERE {_WHERE} AND user_id = %(user)s), "
+        f"ahead AS MATERIALIZED (SELECT COALESCE((SELECT SUM(entries) FROM {_BUCKETS} WHERE {_WHERE} "
+        "AND bucket < podium_rank_bucket(own.k)), 0) "
+        f"+ (SELECT COUNT(*) FROM {_BEST} b WHERE {_WHERE} "
+        f"AND b.rank_key >= podium_rank_bucket_low(podium_rank_bucket(own.k)) AND {key} < {own}) AS n FROM own) "
+        "SELECT ahead.n, w.before, w.user_id, u.username, w.rank_key, w.subrank_key, w.achieved_at "
+        "FROM own, ahead, LATERAL ("
+        f"(SELECT true AS before, {columns} FROM {_BEST} b WHERE {_WHERE} AND {key} < {own} "
+        "ORDER BY b.rank_key DESC, b.subrank_key DESC, b.achieved_at DESC, b.user_id DESC LIMIT %(radius)s::bigint) "
+        f"UNION ALL (SELECT false, {columns} FROM {_BEST} b WHERE {_WHERE} AND {key} >= {own} "
+        "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id LIMIT %(radius)s::bigint + 1)"
+        f") w LEFT JOIN {_USERS} u ON u.id = w.user_id "
+        "ORDER BY w.rank_key, w.subrank_key, w.achieved_at, w.user_id"
+    )
+
+
+_AROUND = _around_statement()
+
+
 def friends(period: BoardPeriod, usernames: list[str]) -> list[Row]:
     """The named players' entries (any case), each with its rank on the whole
     board, in rank order; one query (each rank through the histogram on
     PostgreSQL, a count served by the ranking index elsewhere)."""
     names = sorted({name.lower() for name in usernames})
-    # The table names are ours; every value is a parameter.
-    where = (
-        "o.board_id = b.board_id AND o.period = b.period AND o.period_start = b.period_start "
-        "AND (o.rank_key, o.subrank_key, o.achieved_at, o.user_id) "
-        "< (b.rank_key, b.subrank_key, b.achieved_at, b.user_id)"
-    )
-    if histogram():
-        ranked = (
-            f"COALESCE((SELECT SUM(r.entries) FROM {_BUCKETS} r WHERE r.board_id = b.board_id "  # noqa: S608
-            "AND r.period = b.period AND r.period_start = b.period_start "
-            "AND r.bucket < podium_rank_bucket(b.rank_key)), 0) "
-            f"+ (SELECT COUNT(*) FROM {_BEST} o WHERE {where} "
-            "AND o.rank_key >= podium_rank_bucket_low(podium_rank_bucket(b.rank_key))) + 1"
-        )
-    else:
-        ranked = f"(SELECT COUNT(*) FROM {_BEST} o WHERE {where}) + 1"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {ranked}, b.user_id, u.username, b.rank_key, b.subrank_key, b.achieved_at "  # noqa: S608
-            f"FROM {_BEST} b JOIN {_USERS} u ON u.id = b.user_id WHERE {_where('b')} "
-            f"AND LOWER(u.username) IN ({', '.join(['%s'] * len(names))}) "
-            "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id",
-            [*_period(period), *names],
-        )
+        if histogram():
+            prepared.execute(cursor, _FRIENDS, {**_named_period(period), "names": names})
+        else:
+            named = {f"name{index}": name for index, name in enumerate(names)}
+            cursor.execute(
+                _friends_statement(
+                    f"(SELECT COUNT(*) FROM {_BEST} o WHERE {_AHEAD_OF_B}) + 1",  # noqa: S608 - our table
+                    "IN (" + ", ".join(f"%({key})s" for key in named) + ")",
+                ),
+                {**_named_period(period), **named},
+            )
         return [Row(int(row[0]), *row[1:5], _moment(row[5])) for row in cursor.fetchall()]
+
+
+# Entries `o` ahead of `b` on b's board and period.
+_AHEAD_OF_B = (
+    "o.board_id = b.board_id AND o.period = b.period AND o.period_start = b.period_start "
+    "AND (o.rank_key, o.subrank_key, o.achieved_at, o.user_id) < (b.rank_key, b.subrank_key, b.achieved_at, b.user_id)"
+)
+
+
+def _friends_statement(ranked: str, named: str) -> str:
+    return (
+        f"SELECT {ranked}, b.user_id, u.username, b.rank_key, b.subrank_key, b.achieved_at "  # noqa: S608 - our tables; values are parameters
+        f"FROM {_BEST} b JOIN {_USERS} u ON u.id = b.user_id "
+        "WHERE b.board_id = %(board)s AND b.period = %(period)s AND b.period_start = %(start)s "
+        f"AND LOWER(u.username) {named} "
+        "ORDER BY b.rank_key, b.subrank_key, b.achieved_at, b.user_id"
+    )
+
+
+_FRIENDS = prepared.prepared(
+    _friends_statement(
+        f"COALESCE((SELECT SUM(r.entries) FROM {_BUCKETS} r WHERE r.board_id = b.board_id "  # noqa: S608 - our tables
+        "AND r.period = b.period AND r.period_start = b.period_start "
+        "AND r.bucket < podium_rank_bucket(b.rank_key)), 0) "
+        f"+ (SELECT COUNT(*) FROM {_BEST} o WHERE {_AHEAD_OF_B} "
+        "AND o.rank_key >= podium_rank_bucket_low(podium_rank_bucket(b.rank_key))) + 1",
+        "= ANY(%(names)s::text[])",
+    )
+)
 
 
 def _moment(value: datetime | str) -> datetime:

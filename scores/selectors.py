@@ -157,6 +157,9 @@ def leaderboard_page_json(
     found = _from_redis(board, window, read, now)
     if found is not None:
         return found
+    written = ranking_sql.page_json_and_size(board, window, offset=page.offset, limit=page.limit)
+    if written is not None:
+        return ranking_json.PageJson(entries=written[0], total=written[1])
     found = _page_from_database(board, window, page)
     return ranking_json.PageJson(entries=wire_json([entry_wire(entry) for entry in found.entries]), total=found.total)
 

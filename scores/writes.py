@@ -22,9 +22,7 @@ latest one's.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -33,6 +31,7 @@ from typing import Any, NamedTuple
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from accounts.models import User
+from config import prepared
 from config.api.fields import MAX_SAFE_INTEGER
 from config.errors import ValidationFailed
 from scores.models import Best, Board, IdempotencyRecord, Operator, Period, Score
@@ -145,30 +144,14 @@ def _int4(number: int) -> int:
 # --- PostgreSQL: one round trip ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """The statement of one kind of submission (the board's operator, with
-    or without a claim), prepared once per database connection: PostgreSQL
-    would otherwise plan it for every submission, which costs it as much as
-    running it."""
-
-    name: str
-    prepare: str  # PREPARE name AS …, with $1, $2… for the values
-    order: tuple[str, ...]  # which value each $n is
-
-    def execute(self) -> str:
-        placeholders = ", ".join(["%s"] * len(self.order))
-        return f"SELECT pg_advisory_xact_lock(%s, %s); EXECUTE {self.name}({placeholders})"
-
-
 def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | None) -> Written:
     """The player's lock and the prepared statement as one simple query:
     one implicit transaction (or the caller's, in tests), one round trip.
     psycopg binds every value client-side (Django's cursor is a
     ClientCursor), which is what lets two statements share one message."""
-    prepared = _prepared(submission.board.operator, claim is not None)
+    statement = _prepared(submission.board.operator, claim is not None)
     values = _values(submission) | ({"key": claim[0], "fingerprint": claim[1]} if claim else {})
-    params = [_int4(submission.board.pk), _int4(submission.user.pk), *(values[name] for name in prepared.order)]
+    params = [_int4(submission.board.pk), _int4(submission.user.pk), *statement.values(values)]
     # Inside a caller's transaction (tests, scripts) a savepoint takes back
     # a refused statement; otherwise PostgreSQL's implicit transaction does.
     attempts = 0
@@ -177,8 +160,8 @@ def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | Non
         within = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
         try:
             with within, connection.cursor() as cursor:
-                _prepare_once(cursor, prepared)
-                cursor.execute(prepared.execute(), params)
+                prepared.prepare_once(cursor, statement)
+                cursor.execute(f"SELECT pg_advisory_xact_lock(%s, %s); {statement.call}", params)
                 cursor.nextset()
                 return _written(submission, cursor.fetchall())
         except DatabaseError as exc:
@@ -187,9 +170,8 @@ def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | Non
                 raise _too_large() from None
             if state == _UNIQUE_VIOLATION and claim:
                 raise KeyTaken from None
-            if state == _NO_SUCH_PREPARED:  # the session lost it (DISCARD ALL): prepare it again
-                _prepared_on(connection.connection).discard(prepared.name)
-            elif state != _DEADLOCK or attempts == _ATTEMPTS:
+            lost = prepared.forget_if_lost(exc, statement, connection.connection)  # prepared again next time
+            if not lost and (state != _DEADLOCK or attempts == _ATTEMPTS):
                 raise
 
 
@@ -198,40 +180,15 @@ def _write_in_one_statement(submission: Submission, claim: tuple[str, str] | Non
 # player's own writes never deadlock each other (the advisory lock).
 _ATTEMPTS = 3
 _DEADLOCK = "40P01"
-_NO_SUCH_PREPARED = "26000"
-
-
-def _prepared_on(pg_connection) -> set[str]:
-    """The statements prepared on one psycopg connection (its session)."""
-    names = getattr(pg_connection, "_podium_prepared", None)
-    if names is None:
-        names = pg_connection._podium_prepared = set()
-    return names
-
-
-def _prepare_once(cursor, prepared: _Prepared) -> None:
-    names = _prepared_on(cursor.connection.connection)
-    if prepared.name not in names:
-        cursor.execute(prepared.prepare)
-        names.add(prepared.name)
 
 
 @lru_cache(maxsize=16)
-def _prepared(operator: str, claimed: bool) -> _Prepared:
-    named = _statement(operator, claimed)
-    order: list[str] = []
-
-    def positional(match) -> str:
-        if match.group(1) not in order:
-            order.append(match.group(1))
-        return f"${order.index(match.group(1)) + 1}"
-
-    body = _NAMED.sub(positional, named)
-    name = f"podium_submit_{hashlib.sha256(body.encode()).hexdigest()[:16]}"
-    return _Prepared(name=name, prepare=f"PREPARE {name} AS {body}", order=tuple(order))
-
-
-_NAMED = re.compile(r"%\((\w+)\)s")
+def _prepared(operator: str, claimed: bool) -> prepared.Prepared:
+    """The statement of one kind of submission (the board's operator, with
+    or without a claim), prepared once per connection: PostgreSQL would
+    otherwise plan it for every submission, which costs it as much as
+    running it."""
+    return prepared.prepared(_statement(operator, claimed))
 
 
 def _statement(operator: str, claimed: bool) -> str:

@@ -4,6 +4,7 @@ query and the entries in one more, and a change made meanwhile is seen by
 the very next read, anonymous or signed in."""
 
 import pytest
+from django.db import connection
 
 from accounts.services import issue_tokens
 from config.circuit import redis_breaker
@@ -37,17 +38,38 @@ def test_each_read_takes_one_query_for_the_game_and_board_and_one_for_the_entrie
 ):
     game, players = played
     names = [player.username for player in players]
+    token = {"HTTP_AUTHORIZATION": f"Bearer {issue_tokens(user=players[2]).access}"}
+    reads = {
+        "page": lambda: read(leaderboard_url(game)),
+        "entry": lambda: read(player_url(game, names[1])),
+        "me": lambda: _shared_client().get(me_url(game), {"radius": 1}, **token),
+    }
+    for each in reads.values():  # the first read on a connection prepares its statement (config.prepared)
+        each()
 
     with django_assert_num_queries(2):
-        response = read(leaderboard_url(game))
+        response = reads["page"]()
     assert standings(response.json()["data"]) == [(1, names[0], 30), (2, names[2], 20), (3, names[1], 10)]
     with django_assert_num_queries(2):
-        entry = read(player_url(game, names[1])).json()["data"]
+        entry = reads["entry"]().json()["data"]
     assert (entry["rank"], entry["value"]) == (3, 10)
-    token = {"HTTP_AUTHORIZATION": f"Bearer {issue_tokens(user=players[2]).access}"}
     with django_assert_num_queries(3):  # and the player behind the token
-        around = _shared_client().get(me_url(game), {"radius": 1}, **token).json()["data"]
+        around = reads["me"]().json()["data"]
     assert [each["rank"] for each in around["around"]] == [1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_the_session_lost_is_prepared_again(played, redis_away):
+    """A pooler or an operator may DISCARD ALL: the read prepares its
+    statement again rather than fail."""
+    game, _players = played
+    before = read(leaderboard_url(game))
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD ALL")
+
+    after = read(leaderboard_url(game))
+
+    assert (after.status_code, after.json()) == (200, before.json())
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
