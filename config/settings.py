@@ -141,6 +141,12 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
     }
     _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    # Podium's prepared statements (config.prepared) are planned once, when
+    # prepared: by default PostgreSQL plans each run again for its values
+    # whenever it guesses that might pay, which for these costs as much as
+    # the run. Statements that are not prepared (all the ORM's) are planned
+    # for their values as always.
+    _db["OPTIONS"]["options"] = f"{_db['OPTIONS'].get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed during a write; IMMEDIATE takes the write lock
     # at BEGIN so concurrent writers queue instead of failing mid-transaction.
