@@ -52,10 +52,6 @@ def listed(game: Game | None) -> Game:
     return game
 
 
-def games_remembered() -> bool:
-    """Whether game_by_slug answers from this process's memory now."""
-    return _games.remembers()
-
 
 def forget_game(game: Game) -> None:
     """The game changed (in the current transaction, if any): every process

@@ -65,7 +65,7 @@ def board_by_key(game: Game, key: str) -> Board:
 def game_board(game_slug: str, key: str) -> Board:
     """The listed board of a listed game, or NotFound: from this process's
     memory, or, when it remembers nothing (Redis away), both in one query."""
-    if game_selectors.games_remembered() and _boards.remembers():
+    if _boards.remembers():  # and so does the game's memo: both answer from one watch (config.memo)
         return board_by_key(game_selectors.game_by_slug(game_slug), key)
     found = _board_and_game(game_slug, key) if len(key) <= BOARD_KEY_MAX and _KEY.match(key) else None
     if found is None:  # which of the two is missing: the lookups say
