@@ -52,7 +52,6 @@ def listed(game: Game | None) -> Game:
     return game
 
 
-
 def forget_game(game: Game) -> None:
     """The game changed (in the current transaction, if any): every process
     reads it again."""

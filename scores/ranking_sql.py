@@ -56,9 +56,8 @@ def period_rows(period: BoardPeriod) -> QuerySet[Best]:
     return Best.objects.filter(board_id=period.board_id, period=period.period, period_start=period.start)
 
 
-def _where(alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
-    return f"{prefix}board_id = %s AND {prefix}period = %s AND {prefix}period_start = %s"
+def _where() -> str:
+    return "board_id = %s AND period = %s AND period_start = %s"
 
 
 _WHERE = "board_id = %(board)s AND period = %(period)s AND period_start = %(start)s"
@@ -76,13 +75,9 @@ def _period(period: BoardPeriod) -> list:
     return [period.board_id, period.period, connection.ops.adapt_datefield_value(period.start)]
 
 
-def size(period: BoardPeriod) -> int:
-    """How many entries the board's period has."""
-    if not histogram():
-        return period_rows(period).count()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(SUM(entries), 0) FROM {_BUCKETS} WHERE {_where()}", _period(period))  # noqa: S608 - our table; values are parameters
-        return int(cursor.fetchone()[0])
+def _counted_size(period: BoardPeriod) -> int:
+    """How many entries the board's period has, counted (SQLite)."""
+    return period_rows(period).count()
 
 
 def page_and_size(period: BoardPeriod, *, offset: int, limit: int) -> tuple[list[RankedEntry], int]:
@@ -91,8 +86,8 @@ def page_and_size(period: BoardPeriod, *, offset: int, limit: int) -> tuple[list
     (the size and the page's bucket from the histogram, the entries from the
     ranking index), a count and a scan elsewhere."""
     if not histogram():
-        total = size(period)
-        return (page(period, offset=offset, limit=limit) if offset < total else []), total
+        total = _counted_size(period)
+        return (_scanned_page(period, offset=offset, limit=limit) if offset < total else []), total
     statement, params = _page_statement(
         period,
         offset=offset,
@@ -172,35 +167,14 @@ def _page_statement(period: BoardPeriod, *, offset: int, limit: int, select: str
     return statement, {**_named_period(period), "offset": offset, "limit": limit}
 
 
-def page(period: BoardPeriod, *, offset: int, limit: int) -> list[RankedEntry]:
-    """Entries offset+1 to offset+limit, in rank order."""
-    start, skip = None, offset
-    if offset > SHALLOW and histogram():
-        start, skip = _bucket_at(period, offset)
-        if start is None:
-            return []  # past the end
+def _scanned_page(period: BoardPeriod, *, offset: int, limit: int) -> list[RankedEntry]:
+    """Entries offset+1 to offset+limit, in rank order, scanned (SQLite)."""
     rows = period_rows(period).order_by(*RANKING)
-    if start is not None:
-        rows = rows.filter(rank_key__gte=start)
-    found = rows.values_list("user_id", "rank_key", "subrank_key", "achieved_at")[skip : skip + limit]
+    found = rows.values_list("user_id", "rank_key", "subrank_key", "achieved_at")[offset : offset + limit]
     return [
         RankedEntry(rank=offset + index + 1, user_id=user_id, rank_key=rank_key, subrank_key=subrank, achieved_at=at)
         for index, (user_id, rank_key, subrank, at) in enumerate(found)
     ]
-
-
-def _bucket_at(period: BoardPeriod, offset: int) -> tuple[int | None, int]:
-    """(the lowest rank key of the bucket that holds rank offset+1, how many
-    of its entries come before that rank), or (None, 0) past the end."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT podium_rank_bucket_low(bucket), %s - (upto - entries) FROM ("  # noqa: S608 - our table; values are parameters
-            f"SELECT bucket, entries, SUM(entries) OVER (ORDER BY bucket) AS upto FROM {_BUCKETS} WHERE {_where()}"
-            ") buckets WHERE upto > %s ORDER BY bucket LIMIT 1",
-            [offset, *_period(period), offset],
-        )
-        found = cursor.fetchone()
-    return (found[0], int(found[1])) if found else (None, 0)
 
 
 def entry_keys(period: BoardPeriod, user_id: int) -> tuple[int, int, datetime] | None:
