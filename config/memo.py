@@ -58,15 +58,25 @@ class Memo:
     def get(self, key: Any, load):
         """The row for `key`: remembered while its stamp holds, else `load()`
         (which may return None for "no such row": that is not remembered)."""
+        return self._lookup(key, load, None)
+
+    def derived(self, key: Any, load, derive):
+        """`derive(row)` for the row get() would give (None without one),
+        worked out once while the row stays remembered: for what a hot read
+        makes of a row every time (its response's bytes). `derive` must
+        return something nobody changes (bytes, a tuple of them)."""
+        return self._lookup(key, load, derive)
+
+    def _lookup(self, key: Any, load, derive):
         watching = watch()
         if watching is None:
             if not self.single_process:
-                return load()
+                return _derived(load(), derive)
             seq = _LOCAL
         else:
             seq = watching.snapshot()
             if seq is None:
-                return load()
+                return _derived(load(), derive)
         stamp = self.stamp_key(key)
         found = self._rows.get(key)
         if (
@@ -74,15 +84,20 @@ class Memo:
             and self.clock() - found[1] < MEMO_SECONDS
             and (watching is None or watching.unchanged_since(stamp, found[0]))
         ):
-            return pickle.loads(found[2])  # noqa: S301 - bytes this process pickled itself
+            if derive is None:
+                return pickle.loads(found[2])  # noqa: S301 - bytes this process pickled itself
+            derivations = found[3]
+            if derive not in derivations:  # two threads may both work it out: the same value
+                derivations[derive] = derive(pickle.loads(found[2]))  # noqa: S301 - as above
+            return derivations[derive]
         row = load()
         if row is not None and (watching is None or watching.unchanged_since(stamp, seq)):
-            kept = (seq, self.clock(), pickle.dumps(row, pickle.HIGHEST_PROTOCOL))
+            kept = (seq, self.clock(), pickle.dumps(row, pickle.HIGHEST_PROTOCOL), {})
             with self._lock:
                 if len(self._rows) >= self.size:
                     self._rows.pop(next(iter(self._rows)))  # the oldest remembered
                 self._rows[key] = kept
-        return row
+        return _derived(row, derive)
 
     def remembers(self) -> bool:
         """Whether get() may answer from memory now (else it loads every time)."""
@@ -100,6 +115,10 @@ class Memo:
 
         forget()
         transaction.on_commit(forget, robust=True)
+
+
+def _derived(row, derive):
+    return row if derive is None or row is None else derive(row)
 
 
 def stamp_key(kind: str, key: Any) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from config import memo
+from config.api.rendering import HOLE, around_hole, envelope_bytes
 from config.errors import NotFound
 from games.models import Game
+from games.serializers import game_wire
 
 # The game behind a URL, by slug, in each process (config.memo); forget_game
 # is the one way to say it changed.
@@ -38,7 +40,32 @@ def known_game_id(slug: str) -> int | None:
 def game_by_slug(slug: str) -> Game:
     """The game behind a URL, remembered while it does not change. Raises
     NotFound for unknown and archived games."""
-    return listed(_games.get(slug, lambda: Game.objects.select_related("owner").filter(slug=slug).first()))
+    return listed(_games.get(slug, lambda: _game_row(slug)))
+
+
+def game_detail_parts(slug: str) -> tuple[bytes, bytes, int]:
+    """A listed game's detail response as the bytes before and after its
+    `playerCount`, and the game's id: made once while the game stays
+    remembered (config.memo), since only the count changes from one read to
+    the next. Raises NotFound as game_by_slug does."""
+    found = _games.derived(slug, lambda: _game_row(slug), _detail_parts)
+    if found is None:
+        raise NotFound("No such game.")
+    game_id, archived, head, tail = found
+    if len(_ids_by_slug) < _IDS_REMEMBERED:
+        _ids_by_slug[slug] = game_id
+    if archived:
+        raise NotFound("No such game.")
+    return head, tail, game_id
+
+
+def _game_row(slug: str) -> Game | None:
+    return Game.objects.select_related("owner").filter(slug=slug).first()
+
+
+def _detail_parts(game: Game) -> tuple[int, bool, bytes, bytes]:
+    head, tail = around_hole(envelope_bytes(game_wire(game, HOLE)).decode())
+    return game.pk, game.is_archived, head.encode(), tail.encode()
 
 
 def listed(game: Game | None) -> Game:

@@ -69,6 +69,20 @@ def test_a_change_sets_a_new_stamp_and_the_row_is_read_again(rows):
     assert rows.get(1, load) == {"name": "row 2"}
 
 
+def test_a_derived_value_is_made_once_while_its_row_is_remembered_and_again_after_a_change(rows):
+    load, made = Loads(), []
+
+    def shout(row):
+        made.append(row["name"])
+        return row["name"].upper()
+
+    assert [rows.derived(1, load, shout) for _ in range(3)] == ["ROW 1"] * 3
+    rows.changed(1)
+    assert [rows.derived(1, load, shout) for _ in range(2)] == ["ROW 2"] * 2
+    assert made == ["row 1", "row 1", "row 2", "row 2"]  # as loaded, then once from memory; per row
+    assert rows.derived(2, lambda: None, shout) is None
+
+
 def test_a_stamp_changed_by_another_process_is_seen_by_the_next_lookup(rows):
     load = Loads()
     rows.get(1, load)
