@@ -14,6 +14,7 @@ built by config.api.rendering.
 
 import functools
 
+from django.http import QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
 
@@ -35,3 +36,22 @@ def hot_path(method: str, fallback):
         return dispatch
 
     return decorate
+
+
+def query(request) -> QueryDict:
+    """`request.GET`, parsed once per process for each query string: hot
+    reads come with the same few (`?limit=100`, `?radius=5`). A QueryDict
+    is immutable, so one serves every request that sends the same string
+    (a process is WSGI or ASGI throughout: the string means the same)."""
+    key = request.META.get("QUERY_STRING", "")
+    found = _parsed.get(key)
+    if found is None:
+        found = request.GET
+        if len(_parsed) >= _PARSED_KEPT:
+            _parsed.clear()  # (a client sending ever new strings gains nothing but misses)
+        _parsed[key] = found
+    return found
+
+
+_parsed: dict[str, QueryDict] = {}
+_PARSED_KEPT = 1024

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
 from accounts.authentication import signed_in_user
-from config.api.plain import hot_path
+from config.api.plain import hot_path, query
 from config.api.query import PageRequest, parse_int_in_range, parse_page_request
 from config.api.rendering import envelope_around, json_response, wire_json
 from config.api.schema import SIGNED_IN_OR_ANONYMOUS
@@ -203,7 +203,7 @@ def leaderboard(request, **kwargs):
     token is a 401 here as everywhere), though a page reads the same for
     everyone."""
     signed_in_user(request)
-    return json_response(read_page(request.GET, *scope(kwargs)))
+    return json_response(read_page(query(request), *scope(kwargs)))
 
 
 @hot_path("GET", LeaderboardViewSet.as_view({"get": "me"}, detail=False, **LeaderboardViewSet.me.kwargs))
@@ -212,11 +212,11 @@ def leaderboard_me(request, **kwargs):
     user = signed_in_user(request)
     if user is None:
         raise Unauthorized("Authentication credentials were not provided.")
-    return json_response(read_place(request.GET, game_board(*scope(kwargs)), user.pk))
+    return json_response(read_place(query(request), game_board(*scope(kwargs)), user.pk))
 
 
 @hot_path("GET", LeaderboardViewSet.as_view({"get": "user"}, detail=False, **LeaderboardViewSet.user.kwargs))
 def leaderboard_user(request, username: str, **kwargs):
     """GET leaderboard/users/{username}/."""
     signed_in_user(request)
-    return json_response(read_entry(request.GET, game_board(*scope(kwargs)), username))
+    return json_response(read_entry(query(request), game_board(*scope(kwargs)), username))
