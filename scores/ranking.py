@@ -108,7 +108,7 @@ def _expire_at(board: BoardPeriod) -> int:
 # --- Scripts: each runs atomically in Redis ----------------------------------------
 
 # The member part of a `who` value (`member/version`); `false` stays `false`.
-_MEMBER_OF = """
+MEMBER_OF = """
 local function member_of(who)
   if not who then return nil end
   return string.sub(who, 1, string.find(who, '/', 1, true) - 1)
@@ -134,7 +134,7 @@ return 1
 
 # Remove a user's entry (moderation took their last score there).
 _REMOVE = (
-    _MEMBER_OF
+    MEMBER_OF
     + """
 local old = member_of(redis.call('HGET', KEYS[2], ARGV[1]))
 if old then
@@ -163,7 +163,7 @@ end
 # A user's 0-based rank, the entries within `radius` of it, and their
 # names (ARGV[3]: the name prefix, or '' for none).
 _AROUND = (
-    _MEMBER_OF
+    MEMBER_OF
     + _NAMES_OF
     + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
@@ -196,7 +196,7 @@ return {1, redis.call('ZCARD', KEYS[1]), rows, names_of(rows, ARGV[3])}
 # (score, subrank): a probe that sorts after every member with that score and
 # subrank is ranked, and taken out again before anyone can see it.
 _AHEAD = (
-    _MEMBER_OF
+    MEMBER_OF
     + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
@@ -213,7 +213,7 @@ return ahead
 
 # For each user (ARGV) with an entry: its 0-based rank, member and score.
 _RANKS = (
-    _MEMBER_OF
+    MEMBER_OF
     + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
 local found = {1}
@@ -276,11 +276,12 @@ def redis_client():
     return get_redis_connection("default")
 
 
-def _scripts(client) -> _Scripts:
-    scripts = getattr(client, "_podium_ranking_scripts", None)
-    if scripts is None:
-        scripts = client._podium_ranking_scripts = _Scripts(client)
-    return scripts
+def scripts(client) -> _Scripts:
+    """The ranking's scripts, registered once per client (scores.ranking_json reads with them too)."""
+    registered = getattr(client, "_podium_ranking_scripts", None)
+    if registered is None:
+        registered = client._podium_ranking_scripts = _Scripts(client)
+    return registered
 
 
 @contextmanager
@@ -313,7 +314,7 @@ def record_entry(board: BoardPeriod, *, user_id: int, entry: StoredEntry) -> Non
     """Put a user's entry on the board unless Redis already has a newer one."""
     client = redis_client()
     with redis_call():
-        _scripts(client).record(keys=_keys(board), args=_record_args(board, user_id, entry))
+        scripts(client).record(keys=_keys(board), args=_record_args(board, user_id, entry))
 
 
 def record_entries(
@@ -328,13 +329,13 @@ def record_entries(
     built or has no entry of theirs), in one round trip; `also` may add
     commands of its own to that round trip."""
     client = redis_client()
-    scripts = _scripts(client)
+    registered = scripts(client)
     with redis_call():
         pipe = client.pipeline(transaction=False)
         for board, entry in entries.items():
-            scripts.record(keys=_keys(board), args=_record_args(board, user_id, entry), client=pipe)
+            registered.record(keys=_keys(board), args=_record_args(board, user_id, entry), client=pipe)
         if rank_in is not None:
-            scripts.around(keys=[*_keys(rank_in), board_key(rank_in, "built")], args=[user_id, 0, ""], client=pipe)
+            registered.around(keys=[*_keys(rank_in), board_key(rank_in, "built")], args=[user_id, 0, ""], client=pipe)
         if also is not None:
             also(pipe)
         results = pipe.execute()
@@ -347,7 +348,7 @@ def record_entries(
 def remove_entry(board: BoardPeriod, *, user_id: int) -> None:
     client = redis_client()
     with redis_call():
-        _scripts(client).remove(keys=_keys(board), args=[user_id])
+        scripts(client).remove(keys=_keys(board), args=[user_id])
 
 
 def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]) -> int:
@@ -370,7 +371,7 @@ def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]
                 batch, who = {}, {}
         if batch:
             pipe.zadd(tmp, batch).hset(tmp_who, mapping=who).execute()
-        _scripts(client).swap(keys=[*_keys(board), tmp, tmp_who, board_key(board, "built")], args=[_expire_at(board)])
+        scripts(client).swap(keys=[*_keys(board), tmp, tmp_who, board_key(board, "built")], args=[_expire_at(board)])
     return count
 
 
@@ -399,7 +400,7 @@ def page(board: BoardPeriod, *, offset: int, limit: int, names: str = "") -> Boa
     usernames kept under the prefix `names` (when given), in one round trip."""
     client = redis_client()
     with redis_call():
-        result = _scripts(client).page(
+        result = scripts(client).page(
             keys=[board_key(board), board_key(board, "built")], args=[offset, offset + limit - 1, names]
         )
     if not result[0]:
@@ -416,7 +417,7 @@ def around(
     round trip."""
     client = redis_client()
     with redis_call():
-        result = _scripts(client).around(keys=[*_keys(board), board_key(board, "built")], args=[user_id, radius, names])
+        result = scripts(client).around(keys=[*_keys(board), board_key(board, "built")], args=[user_id, radius, names])
     if result[0] == -2:
         raise BoardNotBuilt(board)
     if result[0] == -1:
@@ -439,7 +440,7 @@ def count_ahead_of(board: BoardPeriod, *, user_id: int, rank_key: int, subrank_k
     client = redis_client()
     probe = f"{_subrank_prefix(subrank_key)}:~"  # '~' sorts after every digit
     with redis_call():
-        ahead = _scripts(client).ahead(keys=[*_keys(board), board_key(board, "built")], args=[rank_key, probe, user_id])
+        ahead = scripts(client).ahead(keys=[*_keys(board), board_key(board, "built")], args=[rank_key, probe, user_id])
     if ahead < 0:
         raise BoardNotBuilt(board)
     return ahead
@@ -452,7 +453,7 @@ def ranks_of(board: BoardPeriod, *, user_ids: list[int]) -> list[RankedEntry]:
         return []
     client = redis_client()
     with redis_call():
-        result = _scripts(client).ranks(keys=[*_keys(board), board_key(board, "built")], args=user_ids)
+        result = scripts(client).ranks(keys=[*_keys(board), board_key(board, "built")], args=user_ids)
     if result[0] == -2:
         raise BoardNotBuilt(board)
     entries = []

@@ -30,57 +30,9 @@ from scores import ranking
 from scores.models import Board
 from scores.periods import BoardPeriod
 
-_MEMBER_OF = """
-local function member_of(who)
-  if not who then return nil end
-  return string.sub(who, 1, string.find(who, '/', 1, true) - 1)
-end
-"""
-
-# The usernames kept for the users of rows (member, score, …): ARGV's name
-# prefix and each member's user id (its last 19 digits, unpadded).
-_NAMES_OF = """
-local function names_of(rows, prefix)
-  local keys = {}
-  for i = 1, #rows, 2 do
-    keys[#keys + 1] = prefix .. string.match(string.sub(rows[i], -19), '^0*(.+)$')
-  end
-  if #keys == 0 then return {} end
-  return redis.call('MGET', unpack(keys))
-end
-"""
-
-# KEYS: the board's set and its `built` marker. ARGV: first and last
-# 0-based rank, the name prefix. Returns {0} when the board is not built,
-# else {1, size, rows, names}.
-_PAGE = (
-    _NAMES_OF
-    + """
-if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
-local rows = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
-return {1, redis.call('ZCARD', KEYS[1]), rows, names_of(rows, ARGV[3])}
-"""
-)
-
-# KEYS: the board's set, its `who` hash and `built` marker. ARGV: the user
-# id, the radius, the name prefix. Returns {-2} when the board is not
-# built, {-1} when the user has no entry, else {1, 0-based rank of the
-# first row, the user's index among the rows, rows, names}.
-_AROUND = (
-    _MEMBER_OF
-    + _NAMES_OF
-    + """
-if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
-local member = member_of(redis.call('HGET', KEYS[2], ARGV[1]))
-if not member then return {-1} end
-local rank = redis.call('ZRANK', KEYS[1], member)
-if not rank then return {-1} end
-local first = rank - tonumber(ARGV[2])
-if first < 0 then first = 0 end
-local rows = redis.call('ZRANGE', KEYS[1], first, rank + tonumber(ARGV[2]), 'WITHSCORES')
-return {1, first, rank - first, rows, names_of(rows, ARGV[3])}
-"""
-)
+# A page and a player's place are read with scores.ranking's own scripts
+# (its `page` and `around`, which bring the names kept beside the rows);
+# only the lookup by name is this module's.
 
 # KEYS: the board's set, its `who` hash and `built` marker, and the key
 # that says whom the (lowered) username names (accounts.selectors).
@@ -88,7 +40,7 @@ return {1, first, rank - first, rows, names_of(rows, ARGV[3])}
 # here (ask PostgreSQL), {-1} when its user has no entry, else {1, 0-based
 # rank, member, score, the name as registered}.
 _ENTRY_BY_NAME = (
-    _MEMBER_OF
+    ranking.MEMBER_OF
     + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end
 local ref = redis.call('GET', KEYS[4])
@@ -178,15 +130,11 @@ def _signs(board: Board) -> tuple[int, int]:
     return value, -1 if board.subscore_order == ScoreOrder.DESC else 1
 
 
-def _scripts(client) -> dict:
-    scripts = getattr(client, "_podium_json_scripts", None)
-    if scripts is None:
-        scripts = client._podium_json_scripts = {
-            "page": client.register_script(_PAGE),
-            "around": client.register_script(_AROUND),
-            "entry": client.register_script(_ENTRY_BY_NAME),
-        }
-    return scripts
+def _entry_script(client):
+    script = getattr(client, "_podium_entry_script", None)
+    if script is None:
+        script = client._podium_entry_script = client.register_script(_ENTRY_BY_NAME)
+    return script
 
 
 def page(board: Board, period: BoardPeriod, *, offset: int, limit: int, names: str) -> PageJson:
@@ -194,7 +142,7 @@ def page(board: Board, period: BoardPeriod, *, offset: int, limit: int, names: s
     ranking.BoardNotBuilt, ranking.RankingUnavailable, or NamesMissing."""
     client = ranking.redis_client()
     with ranking.redis_call():
-        result = _scripts(client)["page"](
+        result = ranking.scripts(client).page(
             keys=[ranking.board_key(period), ranking.board_key(period, "built")],
             args=[offset, offset + limit - 1, names],
         )
@@ -208,7 +156,7 @@ def place(board: Board, period: BoardPeriod, *, user_id: int, radius: int, names
     """A user's entry and those from rank - radius to rank + radius."""
     client = ranking.redis_client()
     with ranking.redis_call():
-        result = _scripts(client)["around"](
+        result = ranking.scripts(client).around(
             keys=[ranking.board_key(period), ranking.board_key(period, "who"), ranking.board_key(period, "built")],
             args=[user_id, radius, names],
         )
@@ -216,9 +164,9 @@ def place(board: Board, period: BoardPeriod, *, user_id: int, radius: int, names
         raise ranking.BoardNotBuilt(period)
     if result[0] == -1:
         return PlaceJson(entry="null", around="[]")
-    _found, first, own, rows, usernames = result
+    rank, first, rows, usernames = result
     parts = entries_json(rows, usernames, first + 1, _signs(board))
-    return PlaceJson(entry=parts[own], around="[" + ",".join(parts) + "]")
+    return PlaceJson(entry=parts[rank - first], around="[" + ",".join(parts) + "]")
 
 
 def entry_by_name(board: Board, period: BoardPeriod, *, ref_key: str) -> str | None:
@@ -226,7 +174,7 @@ def entry_by_name(board: Board, period: BoardPeriod, *, ref_key: str) -> str | N
     have none. Raises UnknownName when Redis does not know the name."""
     client = ranking.redis_client()
     with ranking.redis_call():
-        result = _scripts(client)["entry"](
+        result = _entry_script(client)(
             keys=[
                 ranking.board_key(period),
                 ranking.board_key(period, "who"),
