@@ -52,10 +52,7 @@ def game_detail_parts(slug: str) -> tuple[bytes, bytes, int]:
     if found is None:
         raise NotFound("No such game.")
     game_id, archived, head, tail = found
-    if len(_ids_by_slug) < _IDS_REMEMBERED:
-        _ids_by_slug[slug] = game_id
-    if archived:
-        raise NotFound("No such game.")
+    _refuse_unlisted(slug, game_id, archived)
     return head, tail, game_id
 
 
@@ -72,11 +69,16 @@ def listed(game: Game | None) -> Game:
     """The game found behind a URL, if it is listed; else NotFound."""
     if game is None:
         raise NotFound("No such game.")
-    if len(_ids_by_slug) < _IDS_REMEMBERED:
-        _ids_by_slug[game.slug] = game.pk
-    if game.is_archived:
-        raise NotFound("No such game.")
+    _refuse_unlisted(game.slug, game.pk, game.is_archived)
     return game
+
+
+def _refuse_unlisted(slug: str, game_id: int, archived: bool) -> None:
+    """Remember which id the slug names, then NotFound if the game is archived."""
+    if len(_ids_by_slug) < _IDS_REMEMBERED:
+        _ids_by_slug[slug] = game_id
+    if archived:
+        raise NotFound("No such game.")
 
 
 def forget_game(game: Game) -> None:

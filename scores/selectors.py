@@ -237,7 +237,7 @@ def rank_of_new_entry(*, period: BoardPeriod, user_id: int, best: Best) -> int:
             )
         except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
             pass
-    return _count_ahead_in_database(period, best.rank_key, best.subrank_key, best.achieved_at, user_id) + 1
+    return ranking_sql.count_ahead(period, best.rank_key, best.subrank_key, best.achieved_at, user_id) + 1
 
 
 def rank_of_existing_entry(*, period: BoardPeriod, user_id: int) -> int | None:
@@ -251,10 +251,10 @@ def rank_of_existing_entry(*, period: BoardPeriod, user_id: int) -> int | None:
                 return own.rank
         except (ranking.RankingUnavailable, ranking.BoardNotBuilt):
             pass
-    best = _best_row(period, user_id)
+    best = ranking_sql.entry_keys(period, user_id)
     if best is None:
         return None
-    return _count_ahead_in_database(period, *best, user_id) + 1
+    return ranking_sql.count_ahead(period, *best, user_id) + 1
 
 
 # --- Redis path ----------------------------------------------------------------------
@@ -314,16 +314,6 @@ RANKING = ranking_sql.RANKING
 def _page_from_database(board: Board, period: BoardPeriod, page: PageRequest) -> EntryPage:
     ranked, total = ranking_sql.page_and_size(period, offset=page.offset, limit=page.limit)
     return EntryPage(entries=_entries(board, ranked), total=total)
-
-
-def _count_ahead_in_database(
-    period: BoardPeriod, rank_key: int, subrank_key: int, achieved_at: datetime, user_id: int
-) -> int:
-    return ranking_sql.count_ahead(period, rank_key, subrank_key, achieved_at, user_id)
-
-
-def _best_row(period: BoardPeriod, user_id: int) -> tuple[int, int, datetime] | None:
-    return ranking_sql.entry_keys(period, user_id)
 
 
 def _around_from_database(
