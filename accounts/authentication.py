@@ -73,14 +73,15 @@ class JWTBearerOrCookieAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token):
         return _validated.get(raw_token, super().get_validated_token)
 
-    def get_user(self, validated_token):
+    def get_user(self, validated_token, *, shared: bool = False):
         """The token's user, remembered by each process while the account
         does not change (accounts.signals says when it does, from any
-        process), with simplejwt's checks: active, password unchanged."""
+        process), with simplejwt's checks: active, password unchanged.
+        `shared`: the process's one copy, for callers that only read it."""
         user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        user = token_user(user_id)
+        user = token_user(user_id, shared=shared)
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
         if not user.is_active:
@@ -92,9 +93,10 @@ class JWTBearerOrCookieAuthentication(JWTAuthentication):
     def authenticate(self, request):
         return self.authenticate_plain(request._request)
 
-    def authenticate_plain(self, request):
+    def authenticate_plain(self, request, *, shared: bool = False):
         """authenticate() for a Django request: (user, token), None without
-        credentials; DRF's AuthenticationFailed or PermissionDenied (CSRF)."""
+        credentials; DRF's AuthenticationFailed or PermissionDenied (CSRF).
+        `shared` as for get_user()."""
         header = self.get_header(request)
         from_cookie = header is None
         if from_cookie:
@@ -106,7 +108,7 @@ class JWTBearerOrCookieAuthentication(JWTAuthentication):
             return None
         try:
             validated = self.get_validated_token(raw_token)
-            user = self.get_user(validated)
+            user = self.get_user(validated, shared=shared)
         except (InvalidToken, AuthenticationFailed) as exc:
             log_security_event("token_rejected", request, token_type="access", reason=_reason(exc))
             raise exceptions.AuthenticationFailed(REJECTED) from None
@@ -123,9 +125,10 @@ def signed_in_user(request):
     without DRF, with DRF's rules; None without credentials. Raises
     Unauthorized for a bad token and Forbidden for a cookie without its
     CSRF token: views that read the same for everyone still call it, since
-    a bad token is a 401 everywhere."""
+    a bad token is a 401 everywhere. The user is the process's shared copy
+    (config.memo): read it, never change it."""
     try:
-        found = _authenticator.authenticate_plain(request)
+        found = _authenticator.authenticate_plain(request, shared=True)
     except exceptions.AuthenticationFailed:
         raise Unauthorized(REJECTED) from None
     except exceptions.PermissionDenied as exc:

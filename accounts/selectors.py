@@ -161,9 +161,10 @@ _USER_BY_ID = f'SELECT {rows.columns(User, "u")} FROM "{User._meta.db_table}" u 
 _users = memo.Memo("user", size=20_000)
 
 
-def token_user(user_id) -> User | None:
+def token_user(user_id, *, shared: bool = False) -> User | None:
     """The user a token names (None if there is none), remembered while the
-    account does not change."""
+    account does not change; `shared`: the process's one copy of it, which
+    the caller only reads (config.memo)."""
 
     def load() -> User | None:
         if connection.vendor != "postgresql":
@@ -177,7 +178,9 @@ def token_user(user_id) -> User | None:
             row = cursor.fetchone()
         return rows.from_row(User, row) if row else None
 
-    return _users.get(user_id, load) if user_caching() else load()
+    if not user_caching():
+        return load()
+    return _users.shared(user_id, load) if shared else _users.get(user_id, load)
 
 
 def forget_user(user_id) -> None:

@@ -60,6 +60,12 @@ class Memo:
         (which may return None for "no such row": that is not remembered)."""
         return self._lookup(key, load, None)
 
+    def shared(self, key: Any, load):
+        """The row get() would give, as one copy that every caller in this
+        process shares while the row stays remembered: for hot reads that
+        only read it (nobody may change it). Saves unpickling it each time."""
+        return self._lookup(key, load, _same)
+
     def derived(self, key: Any, load, derive):
         """`derive(row)` for the row get() would give (None without one),
         worked out once while the row stays remembered: for what a hot read
@@ -115,6 +121,10 @@ class Memo:
 
         forget()
         transaction.on_commit(forget, robust=True)
+
+
+def _same(row):
+    return row
 
 
 def _derived(row, derive):

@@ -43,6 +43,12 @@ def game_by_slug(slug: str) -> Game:
     return listed(_games.get(slug, lambda: _game_row(slug)))
 
 
+def shared_game(slug: str) -> Game:
+    """game_by_slug's game, shared by every caller in this process while it
+    stays remembered (config.memo): for hot paths that only read it."""
+    return listed(_games.shared(slug, lambda: _game_row(slug)))
+
+
 def game_detail_parts(slug: str) -> tuple[bytes, bytes, int]:
     """A listed game's detail response as the bytes before and after its
     `playerCount`, and the game's id: made once while the game stays

@@ -9,6 +9,7 @@ next read, signed in or not, sees the change.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -55,18 +56,22 @@ def known_board_id(game_id: int, key: str) -> int | None:
 def board_by_key(game: Game, key: str) -> Board:
     """A listed game's board, remembered while it does not change. Raises
     NotFound for unknown, malformed and archived keys."""
-    if len(key) > BOARD_KEY_MAX or not _KEY.match(key):
-        raise NotFound("No such board.")
-    return _listed(
-        _boards.get(f"{game.pk}:{key}", lambda: Board.objects.filter(game_id=game.pk, key=key).first()), game
-    )
+    _check_key(key)
+    return _listed(_boards.get(f"{game.pk}:{key}", _board_row(game.pk, key)), game)
 
 
 def game_board(game_slug: str, key: str) -> Board:
-    """The listed board of a listed game, or NotFound: from this process's
-    memory, or, when it remembers nothing (Redis away), both in one query."""
+    """The listed board of a listed game, or NotFound, for the hot paths,
+    which only read it: one copy with its game, shared in this process while
+    both stay remembered, or, when nothing is remembered (Redis away), both
+    read in one query."""
     if _boards.remembers():  # and so does the game's memo: both answer from one watch (config.memo)
-        return board_by_key(game_selectors.game_by_slug(game_slug), key)
+        game = game_selectors.shared_game(game_slug)
+        _check_key(key)
+        joined = _boards.derived(f"{game.pk}:{key}", _board_row(game.pk, key), _Joined)
+        if joined is None:
+            raise NotFound("No such board.")
+        return joined.to(game)
     found = _board_and_game(game_slug, key) if len(key) <= BOARD_KEY_MAX and _KEY.match(key) else None
     if found is None:  # which of the two is missing: the lookups say
         return board_by_key(game_selectors.game_by_slug(game_slug), key)
@@ -94,6 +99,32 @@ _BOARD_AND_GAME = (
     f'FROM "{Game._meta.db_table}" g JOIN "{Board._meta.db_table}" b ON b."game_id" = g."id" '
     'WHERE g."slug" = %s AND b."key" = %s'
 )
+
+
+class _Joined:
+    """A remembered board and its copy with the game it was last joined to,
+    both shared by this process's hot paths: the copy is made again only
+    when the game's remembered copy changes (config.memo)."""
+
+    def __init__(self, board: Board):
+        self.board = board
+        self._last: tuple[Game | None, Board | None] = (None, None)
+
+    def to(self, game: Game) -> Board:
+        last_game, joined = self._last
+        if last_game is not game:
+            joined = _listed(copy.copy(self.board), game)
+            self._last = (game, joined)  # one assignment: threads see the old pair or the new one
+        return joined
+
+
+def _check_key(key: str) -> None:
+    if len(key) > BOARD_KEY_MAX or not _KEY.match(key):
+        raise NotFound("No such board.")
+
+
+def _board_row(game_id: int, key: str):
+    return lambda: Board.objects.filter(game_id=game_id, key=key).first()
 
 
 def _listed(board: Board | None, game: Game) -> Board:

@@ -58,6 +58,21 @@ def test_each_lookup_gets_a_copy_of_its_own(rows):
     assert rows.get(1, load) == {"name": "row 1"}
 
 
+def test_a_shared_row_is_one_copy_while_remembered_and_a_new_one_after_a_change(rows):
+    load = Loads()
+    rows.get(1, load)
+    first = rows.shared(1, load)
+
+    assert rows.shared(1, load) is first
+    assert rows.get(1, load) is not first  # get() still hands out copies of its own
+
+    rows.changed(1)
+
+    assert rows.shared(1, load) == {"name": "row 2"}
+    assert rows.shared(1, load) is rows.shared(1, load)
+    assert first == {"name": "row 1"}
+
+
 def test_a_change_sets_a_new_stamp_and_the_row_is_read_again(rows):
     load = Loads()
     rows.get(1, load)
