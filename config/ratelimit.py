@@ -20,6 +20,7 @@ from django.core.cache import caches
 from django_ratelimit.core import ALL, _get_window, _make_cache_key, _split_rate, get_usage
 from redis.exceptions import RedisError
 
+from config import redis_scripts
 from config.errors import RateLimited
 from config.security_log import log_security_event
 
@@ -57,6 +58,6 @@ def _count_in_redis(cache_key: str, period: int) -> int | None:
     if script is None:
         script = client._podium_rate_script = client.register_script(_COUNT)
     try:
-        return script(keys=[cache.make_key(cache_key)], args=[period + _EXPIRATION_FUDGE])
+        return redis_scripts.run(script, keys=[cache.make_key(cache_key)], args=[period + _EXPIRATION_FUDGE])
     except (RedisError, OSError):
         return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from accounts.models import User
 from accounts.selectors import USERNAME_SECONDS, username_key_prefix, username_ref_key
+from config import redis_scripts
 from realtime.broadcast import Publication
 from scores import page_cache, ranking
 from scores.periods import BoardPeriod
@@ -130,5 +131,5 @@ def tell_redis(
     client = ranking.redis_client()
     page_cache.forget(game_id)  # this process, at once
     with ranking.redis_call():
-        rank = _script(client)(keys=keys, args=arguments)
+        rank = redis_scripts.run(_script(client), keys=keys, args=arguments)
     return rank if rank > 0 else None

@@ -28,6 +28,7 @@ from django.conf import settings
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
+from config import redis_scripts
 from scores.periods import BoardPeriod
 
 logger = logging.getLogger(__name__)
@@ -314,7 +315,7 @@ def record_entry(board: BoardPeriod, *, user_id: int, entry: StoredEntry) -> Non
     """Put a user's entry on the board unless Redis already has a newer one."""
     client = redis_client()
     with redis_call():
-        scripts(client).record(keys=_keys(board), args=_record_args(board, user_id, entry))
+        redis_scripts.run(scripts(client).record, keys=_keys(board), args=_record_args(board, user_id, entry))
 
 
 def record_entries(
@@ -348,7 +349,7 @@ def record_entries(
 def remove_entry(board: BoardPeriod, *, user_id: int) -> None:
     client = redis_client()
     with redis_call():
-        scripts(client).remove(keys=_keys(board), args=[user_id])
+        redis_scripts.run(scripts(client).remove, keys=_keys(board), args=[user_id])
 
 
 def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]) -> int:
@@ -371,7 +372,11 @@ def rebuild_board(board: BoardPeriod, entries: Iterable[tuple[int, StoredEntry]]
                 batch, who = {}, {}
         if batch:
             pipe.zadd(tmp, batch).hset(tmp_who, mapping=who).execute()
-        scripts(client).swap(keys=[*_keys(board), tmp, tmp_who, board_key(board, "built")], args=[_expire_at(board)])
+        redis_scripts.run(
+            scripts(client).swap,
+            keys=[*_keys(board), tmp, tmp_who, board_key(board, "built")],
+            args=[_expire_at(board)],
+        )
     return count
 
 
@@ -400,8 +405,10 @@ def page(board: BoardPeriod, *, offset: int, limit: int, names: str = "") -> Boa
     usernames kept under the prefix `names` (when given), in one round trip."""
     client = redis_client()
     with redis_call():
-        result = scripts(client).page(
-            keys=[board_key(board), board_key(board, "built")], args=[offset, offset + limit - 1, names]
+        result = redis_scripts.run(
+            scripts(client).page,
+            keys=[board_key(board), board_key(board, "built")],
+            args=[offset, offset + limit - 1, names],
         )
     if not result[0]:
         raise BoardNotBuilt(board)
@@ -417,7 +424,9 @@ def around(
     round trip."""
     client = redis_client()
     with redis_call():
-        result = scripts(client).around(keys=[*_keys(board), board_key(board, "built")], args=[user_id, radius, names])
+        result = redis_scripts.run(
+            scripts(client).around, keys=[*_keys(board), board_key(board, "built")], args=[user_id, radius, names]
+        )
     if result[0] == -2:
         raise BoardNotBuilt(board)
     if result[0] == -1:
@@ -440,7 +449,9 @@ def count_ahead_of(board: BoardPeriod, *, user_id: int, rank_key: int, subrank_k
     client = redis_client()
     probe = f"{_subrank_prefix(subrank_key)}:~"  # '~' sorts after every digit
     with redis_call():
-        ahead = scripts(client).ahead(keys=[*_keys(board), board_key(board, "built")], args=[rank_key, probe, user_id])
+        ahead = redis_scripts.run(
+            scripts(client).ahead, keys=[*_keys(board), board_key(board, "built")], args=[rank_key, probe, user_id]
+        )
     if ahead < 0:
         raise BoardNotBuilt(board)
     return ahead
@@ -453,7 +464,9 @@ def ranks_of(board: BoardPeriod, *, user_ids: list[int]) -> list[RankedEntry]:
         return []
     client = redis_client()
     with redis_call():
-        result = scripts(client).ranks(keys=[*_keys(board), board_key(board, "built")], args=user_ids)
+        result = redis_scripts.run(
+            scripts(client).ranks, keys=[*_keys(board), board_key(board, "built")], args=user_ids
+        )
     if result[0] == -2:
         raise BoardNotBuilt(board)
     entries = []

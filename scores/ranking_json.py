@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from config import redis_scripts
 from games.models import ScoreOrder
 from scores import ranking
 from scores.models import Board
@@ -140,9 +141,9 @@ def _entry_script(client):
 def page(board: Board, period: BoardPeriod, *, offset: int, limit: int, names: str) -> PageJson:
     """Entries offset+1 to offset+limit and the board's size. Raises
     ranking.BoardNotBuilt, ranking.RankingUnavailable, or NamesMissing."""
-    client = ranking.redis_client()
     with ranking.redis_call():
-        result = ranking.scripts(client).page(
+        result = redis_scripts.run(
+            ranking.scripts(ranking.redis_client()).page,
             keys=[ranking.board_key(period), ranking.board_key(period, "built")],
             args=[offset, offset + limit - 1, names],
         )
@@ -154,9 +155,9 @@ def page(board: Board, period: BoardPeriod, *, offset: int, limit: int, names: s
 
 def place(board: Board, period: BoardPeriod, *, user_id: int, radius: int, names: str) -> PlaceJson:
     """A user's entry and those from rank - radius to rank + radius."""
-    client = ranking.redis_client()
     with ranking.redis_call():
-        result = ranking.scripts(client).around(
+        result = redis_scripts.run(
+            ranking.scripts(ranking.redis_client()).around,
             keys=[ranking.board_key(period), ranking.board_key(period, "who"), ranking.board_key(period, "built")],
             args=[user_id, radius, names],
         )
@@ -172,15 +173,16 @@ def place(board: Board, period: BoardPeriod, *, user_id: int, radius: int, names
 def entry_by_name(board: Board, period: BoardPeriod, *, ref_key: str) -> str | None:
     """The entry of the user whose name `ref_key` keeps, or None when they
     have none. Raises UnknownName when Redis does not know the name."""
-    client = ranking.redis_client()
     with ranking.redis_call():
-        result = _entry_script(client)(
+        result = redis_scripts.run(
+            _entry_script(ranking.redis_client()),
             keys=[
                 ranking.board_key(period),
                 ranking.board_key(period, "who"),
                 ranking.board_key(period, "built"),
                 ref_key,
             ],
+            args=[],
         )
     if result[0] == -2:
         raise ranking.BoardNotBuilt(period)
