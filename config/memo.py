@@ -60,27 +60,30 @@ class Memo:
         (which may return None for "no such row": that is not remembered)."""
         return self._lookup(key, load, None)
 
-    def shared(self, key: Any, load):
+    def shared(self, key: Any, load, *, at: int | None = None):
         """The row get() would give, as one copy that every caller in this
         process shares while the row stays remembered: for hot reads that
-        only read it (nobody may change it). Saves unpickling it each time."""
-        return self._lookup(key, load, _same)
+        only read it (nobody may change it). Saves unpickling it each time.
+        `at`: a sequence number from snapshot(), for several lookups of one
+        request."""
+        return self._lookup(key, load, _same, at)
 
-    def derived(self, key: Any, load, derive):
+    def derived(self, key: Any, load, derive, *, at: int | None = None):
         """`derive(row)` for the row get() would give (None without one),
         worked out once while the row stays remembered: for what a hot read
         makes of a row every time (its response's bytes). `derive` must
-        return something nobody changes (bytes, a tuple of them)."""
-        return self._lookup(key, load, derive)
+        return something nobody changes (bytes, a tuple of them). `at` as
+        for shared()."""
+        return self._lookup(key, load, derive, at)
 
-    def _lookup(self, key: Any, load, derive):
+    def _lookup(self, key: Any, load, derive, at: int | None = None):
         watching = watch()
         if watching is None:
             if not self.single_process:
                 return _derived(load(), derive)
             seq = _LOCAL
         else:
-            seq = watching.snapshot()
+            seq = watching.snapshot() if at is None else at
             if seq is None:
                 return _derived(load(), derive)
         stamp = self.stamp_key(key)
@@ -105,10 +108,13 @@ class Memo:
                 self._rows[key] = kept
         return _derived(row, derive)
 
-    def remembers(self) -> bool:
-        """Whether get() may answer from memory now (else it loads every time)."""
+    def snapshot(self) -> int | None:
+        """A sequence number for lookups (`at`) that may answer from memory
+        now; None when they would load every time."""
         watching = watch()
-        return self.single_process if watching is None else watching.snapshot() is not None
+        if watching is None:
+            return _LOCAL if self.single_process else None
+        return watching.snapshot()
 
     def changed(self, key: Any) -> None:
         """The row changed: a new stamp now, and again once the change commits."""

@@ -43,10 +43,10 @@ def game_by_slug(slug: str) -> Game:
     return listed(_games.get(slug, lambda: _game_row(slug)))
 
 
-def shared_game(slug: str) -> Game:
+def shared_game(slug: str, *, at: int | None = None) -> Game:
     """game_by_slug's game, shared by every caller in this process while it
     stays remembered (config.memo): for hot paths that only read it."""
-    return listed(_games.shared(slug, lambda: _game_row(slug)))
+    return listed(_games.shared(slug, lambda: _game_row(slug), at=at))
 
 
 def game_detail_parts(slug: str) -> tuple[bytes, bytes, int]:

@@ -65,10 +65,11 @@ def game_board(game_slug: str, key: str) -> Board:
     which only read it: one copy with its game, shared in this process while
     both stay remembered, or, when nothing is remembered (Redis away), both
     read in one query."""
-    if _boards.remembers():  # and so does the game's memo: both answer from one watch (config.memo)
-        game = game_selectors.shared_game(game_slug)
+    at = _boards.snapshot()  # the game's memo answers from the same watch (config.memo)
+    if at is not None:
+        game = game_selectors.shared_game(game_slug, at=at)
         _check_key(key)
-        joined = _boards.derived(f"{game.pk}:{key}", _board_row(game.pk, key), _Joined)
+        joined = _boards.derived(f"{game.pk}:{key}", _board_row(game.pk, key), _Joined, at=at)
         if joined is None:
             raise NotFound("No such board.")
         return joined.to(game)

@@ -73,6 +73,18 @@ def test_a_shared_row_is_one_copy_while_remembered_and_a_new_one_after_a_change(
     assert first == {"name": "row 1"}
 
 
+def test_lookups_at_one_snapshot_see_every_change_made_before_it(rows):
+    load = Loads()
+    rows.shared(1, load)
+    rows.shared(1, load)
+    another_process_bumps(rows.stamp_key(1))
+
+    at = rows.snapshot()
+
+    assert rows.shared(1, load, at=at) == {"name": "row 2"}
+    assert rows.derived(1, load, lambda row: row["name"], at=at) == "row 2"
+
+
 def test_a_change_sets_a_new_stamp_and_the_row_is_read_again(rows):
     load = Loads()
     rows.get(1, load)
