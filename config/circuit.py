@@ -111,7 +111,7 @@ def _record(exc: BaseException) -> None:
     redis_breaker.failure(at_once=isinstance(exc, (RedisTimeoutError, TimeoutError)))
 
 
-def _refuse_when_open() -> None:
+def refuse_when_open() -> None:
     if not redis_breaker.allow():
         raise RedisConnectionError("Redis circuit is open")
 
@@ -121,7 +121,7 @@ class GuardedConnectionMixin:
 
     def connect(self, *args, **kwargs):
         if self._sock is None:
-            _refuse_when_open()
+            refuse_when_open()
         try:
             return super().connect(*args, **kwargs)
         except _OUTAGE as exc:
@@ -129,7 +129,7 @@ class GuardedConnectionMixin:
             raise
 
     def send_packed_command(self, *args, **kwargs):
-        _refuse_when_open()
+        refuse_when_open()
         try:
             return super().send_packed_command(*args, **kwargs)
         except _OUTAGE as exc:
@@ -159,7 +159,7 @@ class GuardedAsyncConnection(redis_asyncio.Connection):
 
     async def connect(self, *args, **kwargs):
         if not self.is_connected:
-            _refuse_when_open()
+            refuse_when_open()
         try:
             return await super().connect(*args, **kwargs)
         except _OUTAGE as exc:
@@ -167,7 +167,7 @@ class GuardedAsyncConnection(redis_asyncio.Connection):
             raise
 
     async def send_packed_command(self, *args, **kwargs):
-        _refuse_when_open()
+        refuse_when_open()
         try:
             return await super().send_packed_command(*args, **kwargs)
         except _OUTAGE as exc:

@@ -54,10 +54,11 @@ def _count_in_redis(cache_key: str, period: int) -> int | None:
     when Redis does not answer (the limit then lets the request through)."""
     cache = caches[settings.RATELIMIT_USE_CACHE]
     client = cache.client.get_client(write=True)
-    script = getattr(client, "_podium_rate_script", None)
-    if script is None:
-        script = client._podium_rate_script = client.register_script(_COUNT)
     try:
-        return redis_scripts.run(script, keys=[cache.make_key(cache_key)], args=[period + _EXPIRATION_FUDGE])
+        return redis_scripts.run(
+            redis_scripts.registered(client, _COUNT),
+            keys=[cache.make_key(cache_key)],
+            args=[period + _EXPIRATION_FUDGE],
+        )
     except (RedisError, OSError):
         return None

@@ -28,7 +28,7 @@ from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
-from config.circuit import redis_breaker
+from config.circuit import refuse_when_open
 
 # Idle connections by pool (list.pop and append are atomic: no lock), and
 # the process they were opened in (a forked worker opens its own).
@@ -37,11 +37,19 @@ _opened_in: int | None = None
 IDLE_MAX = 16
 
 
+def registered(client, source: str) -> Script:
+    """`source` registered with `client`, once per client and text."""
+    scripts = client.__dict__.setdefault("_podium_scripts", {})
+    script = scripts.get(source)
+    if script is None:
+        script = scripts[source] = client.register_script(source)
+    return script
+
+
 def run(script: Script, *, keys: list, args: list):
     """One run of a registered script; its answer. Raises redis-py's errors
     (a refusal while the Redis breaker is open included)."""
-    if not redis_breaker.allow():
-        raise RedisConnectionError("Redis circuit is open")
+    refuse_when_open()
     pool = script.registered_client.connection_pool
     connection = _take(pool)
     try:

@@ -299,7 +299,7 @@ def _counted(game_ids: list[int], seq: int | None) -> dict[int, PlayerCount]:
     from redis.exceptions import RedisError
 
     client = get_redis_connection("default")
-    script = _sync_scripts(client)["count"]
+    script = redis_scripts.registered(client, COUNT)
     try:
         if len(game_ids) == 1:  # a game's detail, the common case: one EVALSHA
             results = [script(keys=_keys(game_ids[0]), args=[ttl_seconds()])]
@@ -329,13 +329,6 @@ REMEMBERED_GAMES = 10_000
 def forget_counts() -> None:
     """Forget the counts this process remembers (the test suite, between tests)."""
     _remembered.clear()
-
-
-def _sync_scripts(client) -> dict:
-    scripts = getattr(client, "_podium_presence_scripts", None)
-    if scripts is None:
-        scripts = client._podium_presence_scripts = {"count": client.register_script(COUNT)}
-    return scripts
 
 
 # --- Asynchronous updates, for consumers -------------------------------------------------

@@ -73,7 +73,7 @@ def game_board(game_slug: str, key: str) -> Board:
         if joined is None:
             raise NotFound("No such board.")
         return joined.to(game)
-    found = _board_and_game(game_slug, key) if len(key) <= BOARD_KEY_MAX and _KEY.match(key) else None
+    found = _board_and_game(game_slug, key) if _valid_key(key) else None
     if found is None:  # which of the two is missing: the lookups say
         return board_by_key(game_selectors.game_by_slug(game_slug), key)
     return _listed(found, game_selectors.listed(found.game))
@@ -119,8 +119,12 @@ class _Joined:
         return joined
 
 
+def _valid_key(key: str) -> bool:
+    return len(key) <= BOARD_KEY_MAX and _KEY.match(key) is not None
+
+
 def _check_key(key: str) -> None:
-    if len(key) > BOARD_KEY_MAX or not _KEY.match(key):
+    if not _valid_key(key):
         raise NotFound("No such board.")
 
 

@@ -95,13 +95,6 @@ class Answer:
     tail: str
 
 
-def _script(client):
-    script = getattr(client, "_podium_committed_script", None)
-    if script is None:
-        script = client._podium_committed_script = client.register_script(_SCRIPT)
-    return script
-
-
 def tell_redis(
     *,
     game_id: int,
@@ -131,5 +124,5 @@ def tell_redis(
     client = ranking.redis_client()
     page_cache.forget(game_id)  # this process, at once
     with ranking.redis_call():
-        rank = redis_scripts.run(_script(client), keys=keys, args=arguments)
+        rank = redis_scripts.run(redis_scripts.registered(client, _SCRIPT), keys=keys, args=arguments)
     return rank if rank > 0 else None

@@ -131,13 +131,6 @@ def _signs(board: Board) -> tuple[int, int]:
     return value, -1 if board.subscore_order == ScoreOrder.DESC else 1
 
 
-def _entry_script(client):
-    script = getattr(client, "_podium_entry_script", None)
-    if script is None:
-        script = client._podium_entry_script = client.register_script(_ENTRY_BY_NAME)
-    return script
-
-
 def page(board: Board, period: BoardPeriod, *, offset: int, limit: int, names: str) -> PageJson:
     """Entries offset+1 to offset+limit and the board's size. Raises
     ranking.BoardNotBuilt, ranking.RankingUnavailable, or NamesMissing."""
@@ -175,7 +168,7 @@ def entry_by_name(board: Board, period: BoardPeriod, *, ref_key: str) -> str | N
     have none. Raises UnknownName when Redis does not know the name."""
     with ranking.redis_call():
         result = redis_scripts.run(
-            _entry_script(ranking.redis_client()),
+            redis_scripts.registered(ranking.redis_client(), _ENTRY_BY_NAME),
             keys=[
                 ranking.board_key(period),
                 ranking.board_key(period, "who"),
